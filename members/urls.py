@@ -1,0 +1,16 @@
+from django.urls import path
+
+from . import views
+
+app_name = "members"
+
+urlpatterns = [
+    path("", views.member_list_view, name="member_list"),
+    path("new/", views.member_create, name="member_create"),
+    path("<int:pk>/", views.member_detail, name="member_detail"),
+    path("<int:pk>/edit/", views.member_edit, name="member_edit"),
+    path("organisations/", views.organisation_tree, name="organisation_tree"),
+    path("organisations/<int:pk>/", views.organisation_detail, name="organisation_detail"),
+    path("organisations/<int:pk>/move/", views.organisation_move, name="organisation_move"),
+    path("organisations/<int:pk>/merge/", views.organisation_merge, name="organisation_merge"),
+]

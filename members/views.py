@@ -1,0 +1,223 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from partyreg.audit import audit_history
+
+from . import services
+from .filters import MemberFilter
+from .forms import MemberForm, OrganisationMergeForm, OrganisationMoveForm
+from .models import Member, Organisation
+from .permissions import (
+    can_add_member_to,
+    can_change_member,
+    can_import_members,
+    can_restructure_organisation,
+    has_any_role,
+)
+from .scoping import scope_paths, user_roles
+from .selectors import member_get, member_list, organisation_get, organisations_visible_to
+
+MEMBERS_PER_PAGE = 50
+
+
+def apply_validation_error(form, error: ValidationError) -> None:
+    """Shows a service's refusal on the form: on its field where it names one."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+@login_required
+def home(request):
+    return render(
+        request,
+        "partyreg/home.html",
+        {
+            "roles": user_roles(request.user),
+            "own_member": Member.objects.filter(user=request.user).first(),
+        },
+    )
+
+
+def _check_may_place(user, organisation: Organisation) -> None:
+    if not can_add_member_to(user, organisation):
+        raise ValidationError(
+            {"workplace_org": _("You may not add members to “%(org)s”.") % {"org": organisation}}
+        )
+
+
+def _require_committee(user) -> None:
+    if not has_any_role(user):
+        raise Http404
+
+
+@login_required
+def member_list_view(request):
+    if not has_any_role(request.user):
+        own = Member.objects.filter(user=request.user).first()
+        if own:
+            return redirect("members:member_detail", pk=own.pk)
+        raise Http404
+    member_filter = MemberFilter(request.GET, queryset=member_list(request.user), user=request.user)
+    paginator = Paginator(member_filter.qs, MEMBERS_PER_PAGE)
+    page = paginator.get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "members/member_list.html",
+        {
+            "filter": member_filter,
+            "page": page,
+            "query": query.urlencode(),
+            "can_import": can_import_members(request.user),
+        },
+    )
+
+
+@login_required
+def member_detail(request, pk: int):
+    member = member_get(request.user, pk)
+    return render(
+        request,
+        "members/member_detail.html",
+        {
+            "member": member,
+            "history": audit_history(member)[:200],
+            "can_change": can_change_member(request.user, member),
+        },
+    )
+
+
+@login_required
+def member_create(request):
+    _require_committee(request.user)
+    form = MemberForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            _check_may_place(request.user, form.cleaned_data["workplace_org"])
+            member = services.member_create(actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            messages.success(request, _("Member “%(name)s” was added.") % {"name": member})
+            return redirect("members:member_detail", pk=member.pk)
+    return render(request, "members/member_form.html", {"form": form, "member": None})
+
+
+@login_required
+def member_edit(request, pk: int):
+    member = member_get(request.user, pk)
+    if not can_change_member(request.user, member):
+        raise Http404
+    form = MemberForm(request.POST or None, instance=member, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if data["workplace_org"] != member.workplace_org:
+                _check_may_place(request.user, data["workplace_org"])
+            services.member_update(actor=request.user, member=member, **data)
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            messages.success(request, _("The changes were saved."))
+            return redirect("members:member_detail", pk=member.pk)
+    # A failed ModelForm validation leaves its values on the instance; show the saved name.
+    member.refresh_from_db()
+    return render(request, "members/member_form.html", {"form": form, "member": member})
+
+
+@login_required
+def organisation_tree(request):
+    _require_committee(request.user)
+    paths = scope_paths(request.user)
+    if paths is None:
+        roots = Organisation.objects.filter(parent__isnull=True)
+    else:
+        roots = Organisation.objects.filter(path__in=paths)
+    roots = roots.annotate(child_count=Count("children")).order_by("kind", "name")
+    return render(request, "members/organisation_tree.html", {"roots": roots})
+
+
+@login_required
+def organisation_detail(request, pk: int):
+    _require_committee(request.user)
+    org = organisation_get(request.user, pk)
+    visible = organisations_visible_to(request.user)
+    ancestors = visible.filter(pk__in=org.ancestor_ids()).exclude(pk=org.pk).order_by("depth")
+    children = (
+        org.children.annotate(member_count=Count("members", distinct=True))
+        .annotate(child_count=Count("children", distinct=True))
+        .order_by("-is_active", "name")
+    )
+    return render(
+        request,
+        "members/organisation_detail.html",
+        {
+            "org": org,
+            "ancestors": ancestors,
+            "children": children,
+            "member_count": Member.objects.filter(workplace_org__path__startswith=org.path).count()
+            if org.is_workplace or org.kind == Organisation.Kind.SUPERVISING
+            else Member.objects.filter(residence_commune__path__startswith=org.path).count(),
+            "can_restructure": can_restructure_organisation(request.user, org),
+            "history": audit_history(org)[:50],
+        },
+    )
+
+
+def _restructure(request, pk: int, form_class, template: str):
+    _require_committee(request.user)
+    org = organisation_get(request.user, pk)
+    if not can_restructure_organisation(request.user, org) or not org.is_active:
+        raise Http404
+    form = form_class(request.POST or None, user=request.user, organisation=org)
+    return org, form, template
+
+
+@login_required
+def organisation_move(request, pk: int):
+    org, form, template = _restructure(
+        request, pk, OrganisationMoveForm, "members/organisation_move.html"
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.organisation_move(
+                actor=request.user, organisation=org, new_parent=form.cleaned_data["new_parent"]
+            )
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            messages.success(request, _("“%(org)s” was moved.") % {"org": org})
+            return redirect("members:organisation_detail", pk=org.pk)
+    return render(request, template, {"org": org, "form": form})
+
+
+@login_required
+def organisation_merge(request, pk: int):
+    org, form, template = _restructure(
+        request, pk, OrganisationMergeForm, "members/organisation_merge.html"
+    )
+    if request.method == "POST" and form.is_valid():
+        target = form.cleaned_data["target"]
+        try:
+            services.organisation_merge(
+                actor=request.user, source=org, target=target, note=form.cleaned_data["note"]
+            )
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            messages.success(
+                request,
+                _("“%(source)s” was merged into “%(target)s”.") % {"source": org, "target": target},
+            )
+            return redirect("members:organisation_detail", pk=target.pk)
+    return render(request, template, {"org": org, "form": form})

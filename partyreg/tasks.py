@@ -1,0 +1,7 @@
+from celery import shared_task
+
+
+@shared_task(name="partyreg.ping")
+def ping(token: str) -> str:
+    """Answers with its argument: used to prove that a task travels to a worker and back."""
+    return f"pong:{token}"
