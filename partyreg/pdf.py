@@ -1,0 +1,238 @@
+"""The one place that turns a template into PDF bytes.
+
+Every printed sheet extends templates/pdf/document.html (the official layout of Guidance
+36-HD/VPTW) and is styled by static/pdf/party.css, which loads the Liberation Serif shipped in
+static/fonts. Both the font configuration and the parsed stylesheet are built once per process and
+reused by every render: building them costs more than laying out a one-page sheet, and a fresh
+font configuration per render leaves memory growing (bench/pdf_render.py measures both).
+
+A template may load only the project's own static files (addressed by the static URL, or
+relative to it) and data: URIs; anything else is refused and logged, so user-controlled text that
+slipped into a src or href can never make the server read a local file or call a URL.
+"""
+
+import logging
+import mimetypes
+import os
+import threading
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from urllib.parse import unquote, urljoin, urlsplit
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import timezone
+from weasyprint import CSS, HTML
+from weasyprint.text import ffi as weasyprint_ffi
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+logger = logging.getLogger("partyreg.pdf")
+
+# The origin templates are rendered under. It is never contacted: the fetcher maps URLs under it
+# onto files in the static directories. ".invalid" is reserved and resolves nowhere (RFC 2606).
+PDF_ORIGIN = "https://partyreg.invalid/"
+SHARED_STYLESHEET = "pdf/party.css"
+# What to install when WeasyPrint has to subset fonts with fontTools (about 2.5 times slower).
+HARFBUZZ_SUBSET_PACKAGE = "libharfbuzz-subset0 (Debian/Ubuntu) or harfbuzz >= 4.1 (elsewhere)"
+
+
+class FetchRefused(ValueError):
+    """A template asked for something other than the project's static files or a data: URI.
+
+    WeasyPrint treats any exception from the fetcher as a failed fetch: the image or font is
+    left out and the rest of the document renders.
+    """
+
+
+# --- Dates on official documents -------------------------------------------------------------
+
+
+def vn_date(value: date | datetime) -> str:
+    """ "ngày 05 tháng 01 năm 2026": day 1-9 and months 1-2 carry a leading zero.
+
+    That is how the guidance dates itself ("ngày 03 tháng 4 năm 2018", 36-HD/VPTW) and the rule
+    Decree 30/2020 spells out, so that no digit can be put in front of the day or month later.
+    """
+    if isinstance(value, datetime):
+        value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    month = f"{value.month:02d}" if value.month < 3 else str(value.month)
+    return f"ngày {value.day:02d} tháng {month} năm {value.year}"
+
+
+def vn_place_date(place: str, value: date | datetime) -> str:
+    """ "Đà Lạt, ngày 20 tháng 11 năm 2026", the place and date line under the Party title."""
+    line = vn_date(value)
+    return f"{place}, {line}" if place else line[:1].upper() + line[1:]
+
+
+# --- Fetching: the project's static files and data: URIs, nothing else ----------------------
+
+
+def _static_url_prefixes() -> list[str]:
+    prefixes = [urljoin(PDF_ORIGIN, settings.STATIC_URL)]
+    if urlsplit(settings.STATIC_URL).scheme in {"http", "https"}:
+        prefixes.append(settings.STATIC_URL)
+    return [p if p.endswith("/") else p + "/" for p in prefixes]
+
+
+def _static_roots() -> list[Path]:
+    roots = [Path(d[1] if isinstance(d, list | tuple) else d) for d in settings.STATICFILES_DIRS]
+    if settings.STATIC_ROOT:
+        roots.append(Path(settings.STATIC_ROOT))
+    return [root.resolve() for root in roots]
+
+
+def static_file_for_url(url: str) -> Path | None:
+    """The file under STATICFILES_DIRS or STATIC_ROOT that `url` names, or None."""
+    address = url.split("#", 1)[0].split("?", 1)[0]
+    for prefix in _static_url_prefixes():
+        if address.startswith(prefix):
+            relative = unquote(address[len(prefix) :])
+            break
+    else:
+        return None
+    if not relative or "\x00" in relative or "\\" in relative:
+        return None
+    for root in _static_roots():
+        # resolve() follows symlinks and "..", so the containment test sees the real file.
+        candidate = (root / relative).resolve()
+        if candidate.is_relative_to(root) and candidate.is_file():
+            return candidate
+    return None
+
+
+class StaticOnlyFetcher(URLFetcher):
+    """A WeasyPrint URL fetcher that serves static files and data: URIs and refuses the rest."""
+
+    def __init__(self):
+        super().__init__(allowed_protocols={"data"}, allow_redirects=False)
+
+    def fetch(self, url, headers=None):
+        if url[:5].lower() == "data:":
+            return super().fetch(url, headers)
+        path = static_file_for_url(url)
+        if path is None:
+            logger.warning("PDF rendering refused to load %.200s: not a project static file", url)
+            raise FetchRefused(f"Only the project's static files may be loaded, not {url:.200}")
+        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": content_type})
+
+
+# --- Font configuration and stylesheet, once per process ------------------------------------
+
+
+@dataclass(frozen=True)
+class PdfResources:
+    font_config: FontConfiguration
+    stylesheet: CSS
+    pid: int
+
+
+def load_resources() -> PdfResources:
+    """A new font configuration and the shared stylesheet parsed into it, with its fonts."""
+    font_config = FontConfiguration()
+    stylesheet = CSS(
+        url=urljoin(_static_url_prefixes()[0], SHARED_STYLESHEET),
+        url_fetcher=StaticOnlyFetcher(),
+        font_config=font_config,
+    )
+    return PdfResources(font_config=font_config, stylesheet=stylesheet, pid=os.getpid())
+
+
+_shared: PdfResources | None = None
+_shared_lock = threading.Lock()
+# Pango's font map is not thread-safe; renders sharing one configuration take turns. Workers are
+# processes (gunicorn sync, Celery prefork), so this only matters in a threaded server.
+_render_lock = threading.RLock()
+
+
+def shared_resources() -> PdfResources:
+    """This process's font configuration and stylesheet, built at the first render.
+
+    Keyed by process id: a worker forked from a parent that had already rendered builds its own
+    (the configuration owns a temporary font folder the parent deletes when it lets go of it).
+    """
+    global _shared
+    resources = _shared
+    if resources is not None and resources.pid == os.getpid():
+        return resources
+    with _shared_lock:
+        if _shared is None or _shared.pid != os.getpid():
+            _warn_if_no_harfbuzz_subset()
+            _shared = load_resources()
+        return _shared
+
+
+def harfbuzz_subset_available() -> bool:
+    """Whether WeasyPrint subsets fonts with HarfBuzz rather than its slow fontTools fallback.
+
+    WeasyPrint 70 loads libharfbuzz-subset at import (weasyprint.text.ffi.harfbuzz_subset, None
+    when missing) and uses it when HarfBuzz is at least 4.1.0 (weasyprint.pdf.fonts.Font.subset).
+    """
+    if weasyprint_ffi.harfbuzz_subset is None:
+        return False
+    return bool(weasyprint_ffi.harfbuzz.hb_version_atleast(4, 1, 0))
+
+
+def _warn_if_no_harfbuzz_subset() -> None:
+    if not harfbuzz_subset_available():
+        logger.warning(
+            "HarfBuzz-Subset is not available: WeasyPrint falls back to fontTools and renders "
+            "PDFs about 2.5 times slower. Install %s.",
+            HARFBUZZ_SUBSET_PACKAGE,
+        )
+
+
+# --- Rendering --------------------------------------------------------------------------------
+
+
+def _document(html: str, resources: PdfResources):
+    return HTML(string=html, base_url=PDF_ORIGIN, url_fetcher=StaticOnlyFetcher()).render(
+        stylesheets=[resources.stylesheet], font_config=resources.font_config
+    )
+
+
+def render_pdf(
+    template_name: str,
+    context: dict,
+    *,
+    request=None,
+    resources: PdfResources | None = None,
+) -> bytes:
+    """Render a template extending pdf/document.html to PDF bytes.
+
+    `resources` is for benchmarks comparing fresh configurations; callers leave it out.
+    """
+    html = render_to_string(template_name, context, request=request)
+    resources = resources or shared_resources()
+    with _render_lock:
+        return _document(html, resources).write_pdf()
+
+
+def render_pdf_many(
+    template_name: str,
+    contexts,
+    *,
+    request=None,
+    resources: PdfResources | None = None,
+) -> bytes:
+    """One PDF of many sheets, each starting on a new page, with its own page numbering.
+
+    Each sheet is laid out as its own document and the pages are joined before writing, so the
+    fonts are embedded once for the whole batch (bench/pdf_render.py compares this with one
+    long HTML document and with merging per-sheet PDFs).
+    """
+    resources = resources or shared_resources()
+    first, pages = None, []
+    with _render_lock:
+        for context in contexts:
+            document = _document(
+                render_to_string(template_name, context, request=request), resources
+            )
+            first = first or document
+            pages.extend(document.pages)
+        if first is None:
+            raise ValueError("render_pdf_many needs at least one sheet to print.")
+        return first.copy(pages).write_pdf()

@@ -1,0 +1,92 @@
+import re
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from tests.members.factories import PASSWORD, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_login_page_is_vietnamese_and_logs_in(client):
+    UserFactory(username="thu")
+    page = client.get(reverse("login")).content.decode()
+    assert 'lang="vi"' in page
+    response = client.post(reverse("login"), {"username": "thu", "password": PASSWORD})
+    assert response.status_code == 302 and response.url == reverse("home")
+
+
+def test_wrong_password_says_so(client):
+    UserFactory(username="thu")
+    response = client.post(reverse("login"), {"username": "thu", "password": "wrong"})
+    assert response.status_code == 200
+    assert response.context["form"].errors
+
+
+def test_lockout_after_repeated_failures(client, settings):
+    UserFactory(username="thu")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(reverse("login"), {"username": "thu", "password": "wrong"})
+    # Even the right password is refused while the account is locked.
+    response = client.post(reverse("login"), {"username": "thu", "password": PASSWORD})
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+def test_logout_ends_the_session(client):
+    user = UserFactory(username="thu")
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    client.post(reverse("logout"))
+    assert client.get(reverse("home")).status_code == 302
+
+
+def test_password_reset_by_email(client):
+    user = UserFactory(username="thu", email="thu@example.vn")
+    client.post(reverse("password_reset"), {"email": "thu@example.vn"})
+    assert len(mail.outbox) == 1
+    link = re.search(r"https?://[^/]+(/accounts/reset/\S+)", mail.outbox[0].body).group(1)
+    form_page = client.get(link, follow=True)
+    set_url = form_page.redirect_chain[-1][0]
+    response = client.post(
+        set_url, {"new_password1": "Mat-khau-moi-2026", "new_password2": "Mat-khau-moi-2026"}
+    )
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.check_password("Mat-khau-moi-2026")
+
+
+def test_password_change(client):
+    user = UserFactory(username="thu")
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    response = client.post(
+        reverse("password_change"),
+        {
+            "old_password": PASSWORD,
+            "new_password1": "Mat-khau-moi-2026",
+            "new_password2": "Mat-khau-moi-2026",
+        },
+    )
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.check_password("Mat-khau-moi-2026")
+
+
+def test_idle_session_expires(settings):
+    assert settings.SESSION_COOKIE_AGE <= 8 * 60 * 60
+    assert settings.SESSION_SAVE_EVERY_REQUEST
+
+
+def test_demo_logins_shown_only_when_demo_users_exist(client):
+    assert "partyreg-demo" not in client.get(reverse("login")).content.decode()
+    UserFactory(username="coquan")
+    assert "partyreg-demo" in client.get(reverse("login")).content.decode()
+
+
+def test_dates_print_day_first(world, login):
+    body = (
+        login(world.secretary)
+        .get(reverse("members:member_detail", args=[world.member.pk]))
+        .content.decode()
+    )
+    assert "17/05/1985" in body
