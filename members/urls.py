@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import spreadsheet_views, views
 
 app_name = "members"
 
@@ -9,6 +9,18 @@ urlpatterns = [
     path("new/", views.member_create, name="member_create"),
     path("<int:pk>/", views.member_detail, name="member_detail"),
     path("<int:pk>/edit/", views.member_edit, name="member_edit"),
+    path("import/", spreadsheet_views.member_import, name="member_import"),
+    path(
+        "import/<int:pk>/",
+        spreadsheet_views.member_import_preview,
+        name="member_import_preview",
+    ),
+    path(
+        "import/template.xlsx",
+        spreadsheet_views.member_import_template,
+        name="member_import_template",
+    ),
+    path("export.xlsx", spreadsheet_views.member_export, name="member_export"),
     path("organisations/", views.organisation_tree, name="organisation_tree"),
     path("organisations/<int:pk>/", views.organisation_detail, name="organisation_detail"),
     path("organisations/<int:pk>/move/", views.organisation_move, name="organisation_move"),
