@@ -22,6 +22,8 @@ class OrganisationChoiceField(forms.ModelChoiceField):
 
 
 class MemberForm(forms.ModelForm):
+    CHANGE_RECORDED_FIELDS = ("status", "residence_address", "residence_commune", "workplace_org")
+
     class Meta:
         model = Member
         fields = [
@@ -63,6 +65,12 @@ class MemberForm(forms.ModelForm):
         self.fields["card_number"].error_messages["unique"] = _(
             "Another member already has this Party card number; check the number."
         )
+        if self.instance.pk:
+            # These change only through "Record a change" (residence app), which also tells the
+            # residence side and moves the referral; a disabled field keeps its saved value.
+            for name in self.CHANGE_RECORDED_FIELDS:
+                self.fields[name].disabled = True
+                self.fields[name].help_text = _("Change this with “Record a change”.")
         self.helper = FormHelper()
         self.helper.layout = Layout(
             Fieldset(

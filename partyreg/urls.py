@@ -11,5 +11,6 @@ urlpatterns = [
     path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("members/", include("members.urls")),
+    path("residence/", include("residence.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,407 @@
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from members.models import Member
+from members.selectors import member_get, organisation_choices
+from members.views import apply_validation_error
+
+from . import permissions, selectors, services
+from .forms import AssignForm, ChangeForm, CloseForm, ReferralFilter, ReportForm
+from .letters import render_letters
+from .models import ChangeNotice, Referral
+
+PER_PAGE = 50
+
+
+def _refusal(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        return " ".join(error.messages)
+    return str(error) or _("You may not do this.")
+
+
+def _ids(request) -> list[int]:
+    return [int(v) for v in request.POST.getlist("ids") if v.isdigit()]
+
+
+def _side_or_404(user, side: str) -> str:
+    if side not in selectors.user_sides(user):
+        raise Http404
+    return side
+
+
+@login_required
+def index(request):
+    sides = selectors.user_sides(request.user)
+    if sides:
+        return redirect("residence:referral_list", side=sides[0])
+    own = Member.objects.filter(user=request.user).first()
+    if own is not None:
+        return redirect("members:member_detail", pk=own.pk)
+    raise Http404
+
+
+@login_required
+def referral_list(request, side: str):
+    _side_or_404(request.user, side)
+    queryset = selectors.referral_list(request.user, side)
+    referral_filter = ReferralFilter(request.GET, queryset=queryset, user=request.user, side=side)
+    filtered = referral_filter.qs
+    paginator = Paginator(filtered, PER_PAGE)
+    page = paginator.get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    commune_actions = side == selectors.RESIDENCE and permissions.acts_for_a_commune(request.user)
+    cells = selectors.residence_cells_for(request.user) if commune_actions else None
+    counts = selectors.referral_counts(queryset)
+    return render(
+        request,
+        "residence/referral_list.html",
+        {
+            "side": side,
+            "sides": selectors.user_sides(request.user),
+            "filter": referral_filter,
+            "page": page,
+            "query": query.urlencode(),
+            "counts": counts,
+            "state_counts": [(v, label, counts[v]) for v, label in Referral.State.choices],
+            "commune_actions": commune_actions,
+            "cells": list(cells) if cells is not None else None,
+        },
+    )
+
+
+@login_required
+@require_POST
+def referral_bulk(request, side: str):
+    """Receive or assign many referrals at once, from the residence list's checkboxes."""
+    _side_or_404(request.user, side)
+    back = request.POST.get("next") or reverse("residence:referral_list", args=[side])
+    if not back.startswith("/"):
+        back = reverse("residence:referral_list", args=[side])
+    ids = _ids(request)
+    action = request.POST.get("action")
+    if not ids:
+        messages.error(request, _("Tick at least one referral, then choose the action again."))
+        return redirect(back)
+    referrals = selectors.referrals_acting(request.user, side, ids)
+    if len(referrals) != len(set(ids)):
+        messages.error(
+            request,
+            _("Some of the ticked referrals are outside your organisation; nothing was changed."),
+        )
+        return redirect(back)
+    try:
+        if action == "receive":
+            done = services.referral_receive_many(actor=request.user, referrals=referrals)
+            messages.success(
+                request, _("Receipt recorded for %(count)d referrals.") % {"count": len(done)}
+            )
+        elif action == "assign":
+            cell = selectors.residence_cells_for(request.user).filter(
+                pk=request.POST.get("residence_cell") or 0
+            )
+            cell = cell.first()
+            if cell is None:
+                raise ValidationError(_("Choose the residence cell to assign the members to."))
+            done = services.referral_assign_many(
+                actor=request.user, referrals=referrals, residence_cell=cell
+            )
+            messages.success(
+                request,
+                _("%(count)d members assigned to %(cell)s.") % {"count": len(done), "cell": cell},
+            )
+        else:
+            raise ValidationError(_("Choose an action for the ticked referrals."))
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, _refusal(error))
+    return redirect(back)
+
+
+@login_required
+def referral_detail(request, pk: int):
+    referral = selectors.referral_get(request.user, pk)
+    user = request.user
+    can_assign = referral.state == Referral.State.RECEIVED and permissions.can_assign_referral(
+        user, referral
+    )
+    return render(
+        request,
+        "residence/referral_detail.html",
+        {
+            "referral": referral,
+            "can_receive": referral.state == Referral.State.ISSUED
+            and permissions.can_receive_referral(user, referral),
+            "assign_form": AssignForm(cells=selectors.residence_cells_for(user, referral.commune))
+            if can_assign
+            else None,
+            "report_form": ReportForm()
+            if referral.state == Referral.State.ASSIGNED
+            and permissions.can_report_referral(user, referral)
+            else None,
+            "can_close": referral.is_live and permissions.can_close_referral(user, referral),
+            "can_record_change": referral.is_live
+            and permissions.can_record_change(user, referral.member),
+        },
+    )
+
+
+def _act(request, pk: int, action) -> HttpResponse:
+    """Loads the referral (404 to outsiders), calls the service, reports the outcome."""
+    referral = selectors.referral_get(request.user, pk)
+    try:
+        message = action(referral)
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, _refusal(error))
+    else:
+        messages.success(request, message)
+    return redirect("residence:referral_detail", pk=referral.pk)
+
+
+@login_required
+@require_POST
+def referral_receive(request, pk: int):
+    def action(referral):
+        services.referral_receive(actor=request.user, referral=referral)
+        return _("Receipt of referral %(number)s recorded. Now assign %(member)s to a cell.") % {
+            "number": referral.number_display,
+            "member": referral.member,
+        }
+
+    return _act(request, pk, action)
+
+
+@login_required
+@require_POST
+def referral_assign(request, pk: int):
+    def action(referral):
+        form = AssignForm(
+            request.POST, cells=selectors.residence_cells_for(request.user, referral.commune)
+        )
+        if not form.is_valid():
+            raise ValidationError(_("Choose one of the commune's residence cells."))
+        cell = form.cleaned_data["residence_cell"]
+        services.referral_assign(actor=request.user, referral=referral, residence_cell=cell)
+        return _("%(member)s was assigned to %(cell)s.") % {"member": referral.member, "cell": cell}
+
+    return _act(request, pk, action)
+
+
+@login_required
+@require_POST
+def referral_report(request, pk: int):
+    def action(referral):
+        form = ReportForm(request.POST)
+        if not form.is_valid():
+            raise ValidationError(_("Give the date the member presented themselves."))
+        services.referral_report(
+            actor=request.user,
+            referral=referral,
+            presented_on=form.cleaned_data["presented_on"],
+        )
+        return _("Recorded that %(member)s presented themselves.") % {"member": referral.member}
+
+    return _act(request, pk, action)
+
+
+@login_required
+def referral_close(request, pk: int):
+    referral = selectors.referral_get(request.user, pk)
+    if not permissions.can_close_referral(request.user, referral):
+        messages.error(request, _("Only the member's workplace committee can close a referral."))
+        return redirect("residence:referral_detail", pk=referral.pk)
+    form = CloseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.referral_close(
+                actor=request.user,
+                referral=referral,
+                reason=form.cleaned_data["reason"],
+                note=form.cleaned_data["note"],
+            )
+        except (ValidationError, PermissionDenied) as error:
+            messages.error(request, _refusal(error))
+        else:
+            messages.success(request, _("The referral was closed."))
+        return redirect("residence:referral_detail", pk=referral.pk)
+    return render(request, "residence/referral_close.html", {"referral": referral, "form": form})
+
+
+@login_required
+@require_POST
+def referral_issue(request, member_pk: int):
+    member = member_get(request.user, member_pk)
+    try:
+        referral = services.referral_issue(actor=request.user, member=member)
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, _refusal(error))
+        return redirect("members:member_detail", pk=member.pk)
+    messages.success(
+        request,
+        _("Referral %(number)s issued to %(commune)s.")
+        % {"number": referral.number_display, "commune": referral.commune},
+    )
+    return redirect("residence:referral_detail", pk=referral.pk)
+
+
+@login_required
+def referral_issue_many(request):
+    """Pick members without a live referral (a whole cell with “select all”) and issue at once."""
+    _side_or_404(request.user, selectors.WORKPLACE)
+    organisations = organisation_choices(request.user, None).exclude(
+        kind__in=["commune", "residence_cell"]
+    )
+    organisation = organisations.filter(pk=request.GET.get("organisation") or 0).first()
+    if request.method == "POST":
+        ids = _ids(request)
+        members = list(selectors.members_in_workplace_scope(request.user).filter(pk__in=ids))
+        if len(members) != len(set(ids)):
+            messages.error(
+                request,
+                _("Some of the ticked members are outside your organisation; nothing was issued."),
+            )
+            return redirect(request.get_full_path())
+        if not members:
+            messages.error(request, _("Tick at least one member, then press “Issue” again."))
+            return redirect(request.get_full_path())
+        try:
+            result = services.referral_issue_many(actor=request.user, members=members)
+        except (ValidationError, PermissionDenied) as error:
+            messages.error(request, _refusal(error))
+            return redirect(request.get_full_path())
+        if result.issued:
+            messages.success(
+                request, _("%(count)d referrals issued.") % {"count": len(result.issued)}
+            )
+        return render(request, "residence/referral_issue_done.html", {"result": result})
+    members = selectors.members_awaiting_referral(request.user, organisation)
+    paginator = Paginator(members, 200)
+    page = paginator.get_page(request.GET.get("page"))
+    return render(
+        request,
+        "residence/referral_issue.html",
+        {"organisations": organisations, "organisation": organisation, "page": page},
+    )
+
+
+@login_required
+def referral_letter(request, pk: int):
+    referral = selectors.referral_get(request.user, pk)
+    return _pdf(render_letters([referral]), f"giay-gioi-thieu-{referral.number}-{referral.year}")
+
+
+@login_required
+def referral_letters(request):
+    """All letters of a batch (GET ``?batch=``) or of the referrals ticked in a list (POST)."""
+    batch = request.GET.get("batch")
+    if batch:
+        try:
+            batch = uuid.UUID(batch)
+        except ValueError as error:
+            raise Http404 from error
+        referrals = list(selectors.referrals_for_letters(request.user, batch=batch))
+    else:
+        ids = [int(v) for v in request.POST.getlist("ids") if v.isdigit()]
+        referrals = list(selectors.referrals_for_letters(request.user, ids=ids))
+    if not referrals:
+        messages.error(request, _("Tick the referrals whose letters you want to print."))
+        return redirect("residence:index")
+    return _pdf(render_letters(referrals), "giay-gioi-thieu")
+
+
+def _pdf(content: bytes, name: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{name}.pdf"'
+    return response
+
+
+# --- Changes -----------------------------------------------------------------------------------
+
+
+@login_required
+def change_record(request, member_pk: int):
+    member = member_get(request.user, member_pk)
+    if not permissions.can_record_change(request.user, member):
+        raise Http404
+    form = ChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            notice = services.change_record(
+                actor=request.user,
+                member=member,
+                kind=data["kind"],
+                effective_on=data["effective_on"],
+                details=data["details"],
+                residence_address=data["residence_address"],
+                residence_commune=data["residence_commune"],
+                workplace_org=data["workplace_org"],
+            )
+        except PermissionDenied as error:
+            messages.error(request, _refusal(error))
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            messages.success(request, _change_message(notice))
+            return redirect("members:member_detail", pk=member.pk)
+    return render(request, "residence/change_record.html", {"member": member, "form": form})
+
+
+def _change_message(notice: ChangeNotice) -> str:
+    parts = [_("The change was recorded.")]
+    if notice.commune_id:
+        parts.append(_("%(commune)s has been notified.") % {"commune": notice.commune})
+    if notice.new_referral_id:
+        parts.append(
+            _("A new referral was issued to %(commune)s.")
+            % {"commune": notice.new_referral.commune}
+        )
+    return " ".join(parts)
+
+
+@login_required
+def notice_list(request, side: str):
+    _side_or_404(request.user, side)
+    notices = selectors.notice_list(request.user, side)
+    pending = request.GET.get("pending") == "1"
+    if pending:
+        notices = notices.filter(acknowledged_at__isnull=True)
+    page = Paginator(notices, PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "residence/notice_list.html",
+        {
+            "side": side,
+            "sides": selectors.user_sides(request.user),
+            "page": page,
+            "pending": pending,
+            "query": "pending=1" if pending else "",
+            "pending_count": selectors.notice_list(request.user, side)
+            .filter(acknowledged_at__isnull=True)
+            .count(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def notice_acknowledge(request, pk: int):
+    notice = selectors.notice_get(request.user, pk)
+    try:
+        services.change_notice_acknowledge(actor=request.user, notice=notice)
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, _refusal(error))
+    else:
+        messages.success(
+            request,
+            _("Notice about %(member)s acknowledged.") % {"member": notice.member},
+        )
+    return redirect("residence:notice_list", side=selectors.RESIDENCE)

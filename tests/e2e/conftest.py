@@ -1,0 +1,75 @@
+"""Browser tests: Playwright driving Debian's Chromium against pytest-django's live server.
+
+Tests here are marked ``browser`` and ``django_db(transaction=True)`` (the live server runs in
+another thread and must see committed rows).
+"""
+
+import os
+
+import pytest
+
+from tests.conftest import CHROMIUM
+from tests.members.factories import PASSWORD
+
+# Playwright's sync API runs an event loop in this thread; Django's ORM calls made from the
+# test body are still plain synchronous calls, so the async-safety guard is switched off here.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
+PHONE = {"width": 390, "height": 844}
+SHOTS = os.environ.get("PARTYREG_SHOTS", "/tmp/shots")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"needs Chromium at {CHROMIUM}")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport=PHONE, locale="en-GB")
+    context.set_default_timeout(15000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def log_in(live_server):
+    """``log_in(page, username)`` signs in through the real login form."""
+
+    def _log_in(page, username: str, password: str = PASSWORD):
+        page.context.clear_cookies()
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.fill("input[name=username]", username)
+        page.fill("input[name=password]", password)
+        page.locator("form [type=submit]").first.click()
+        page.wait_for_load_state()
+        assert "/accounts/login/" not in page.url, f"login as {username} failed"
+
+    return _log_in
+
+
+@pytest.fixture
+def shot():
+    """``shot(page, name)`` saves a full-page screenshot to /tmp/shots/<name>.png."""
+    os.makedirs(SHOTS, exist_ok=True)
+
+    def _shot(page, name: str):
+        page.screenshot(path=os.path.join(SHOTS, f"{name}.png"), full_page=True)
+
+    return _shot
