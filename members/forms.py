@@ -22,7 +22,6 @@ class OrganisationChoiceField(forms.ModelChoiceField):
 
 
 class MemberForm(forms.ModelForm):
-    CHANGE_RECORDED_FIELDS = ("status", "residence_address", "residence_commune", "workplace_org")
 
     class Meta:
         model = Member
@@ -68,7 +67,7 @@ class MemberForm(forms.ModelForm):
         if self.instance.pk:
             # These change only through "Record a change" (residence app), which also tells the
             # residence side and moves the referral; a disabled field keeps its saved value.
-            for name in self.CHANGE_RECORDED_FIELDS:
+            for name in Member.CHANGE_RECORDED_FIELDS:
                 self.fields[name].disabled = True
                 self.fields[name].help_text = _("Change this with “Record a change”.")
         self.helper = FormHelper()

@@ -121,6 +121,9 @@ class Member(models.Model):
 
     # Statuses under which a member still takes part in Party life.
     LIVE_STATUSES = (Status.ACTIVE, Status.DISCIPLINED)
+    # Fields that change only by recording a change (residence app), which tells the residence
+    # side and moves the referral; an ordinary edit or an import must not change them.
+    CHANGE_RECORDED_FIELDS = ("status", "residence_address", "residence_commune", "workplace_org")
 
     class Category(models.TextChoices):
         NORMAL = "normal", _("Introduced, takes part")

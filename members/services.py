@@ -257,6 +257,19 @@ def _check_member(member: Member) -> None:
         raise ValidationError(errors)
 
 
+def unrecorded_changes(*, current: Member, candidate: Member) -> dict[str, str]:
+    """Errors for the fields an ordinary edit may not change (Member.CHANGE_RECORDED_FIELDS)."""
+    message = _(
+        "This changes the member's status, residence or workplace: record it with “Record a "
+        "change” on the member's page, so that the residence side is told."
+    )
+    return {
+        name: message
+        for name in Member.CHANGE_RECORDED_FIELDS
+        if getattr(current, name) != getattr(candidate, name)
+    }
+
+
 @transaction.atomic
 def member_create(*, actor, **fields) -> Member:
     member = Member(**fields)
@@ -275,7 +288,14 @@ def member_create(*, actor, **fields) -> Member:
 
 
 @transaction.atomic
-def member_update(*, actor, member: Member, note: str = "", **changes) -> Member:
+def member_update(
+    *, actor, member: Member, note: str = "", recorded_change: bool = False, **changes
+) -> Member:
+    """Changes a member's record.
+
+    Status, residence and workplace change only with ``recorded_change=True``: the residence
+    app's change_record passes it after writing the notice the residence side must get.
+    """
     unknown = set(changes) - set(MEMBER_FIELDS)
     if unknown:
         raise ValueError(f"not member fields: {sorted(unknown)}")
@@ -283,6 +303,11 @@ def member_update(*, actor, member: Member, note: str = "", **changes) -> Member
     before = snapshot(locked, MEMBER_FIELDS)
     for name, value in changes.items():
         setattr(locked, name, value)
+    if not recorded_change:
+        current = Member.objects.get(pk=member.pk)
+        refused = unrecorded_changes(current=current, candidate=locked)
+        if refused:
+            raise ValidationError(refused)
     if "category" in changes and changes["category"] != before["category"]:
         if "category_since" not in changes or not changes["category_since"]:
             locked.category_since = timezone.localdate()

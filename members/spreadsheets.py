@@ -623,6 +623,11 @@ def _plan_row(number, member, values, *, user, fail) -> PlannedRow:
     ]
     if not changes:
         return PlannedRow(number, "unchanged", values, member)
+    refused = services.unrecorded_changes(current=member, candidate=candidate)
+    for name, message in refused.items():
+        fail(COLUMN_BY_FIELD[name], message)
+    if refused:
+        return PlannedRow(number, "error", values, member)
     if not can_change_member(user, member):
         fail(
             COLUMN_BY_FIELD["card_number"],

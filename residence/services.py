@@ -520,7 +520,7 @@ def change_record(
     )
     kind_label = ChangeNotice.Kind(kind).label
     updated = member_services.member_update(
-        actor=actor, member=locked, note=str(kind_label), **member_changes
+        actor=actor, member=locked, note=str(kind_label), recorded_change=True, **member_changes
     )
 
     commune_changed = (

@@ -223,6 +223,27 @@ def test_update_of_a_member_outside_ones_reach_is_an_error(login, world):
     assert "outside your reach" in errors[0]["message"]
 
 
+def test_import_cannot_change_residence_or_status_of_an_existing_member(login, world):
+    # Those go through "Record a change", which tells the residence side; an import must not
+    # slip past it.
+    client = login(world.secretary)
+    upload(
+        client,
+        xlsx_bytes(
+            [
+                existing_row(
+                    world.member, residence_commune=world.other_commune.name, status="expelled"
+                )
+            ]
+        ),
+    )
+    errors = MemberImport.objects.get().summary["errors"]
+    assert sorted(e["column"] for e in errors) == ["Tình trạng", "Xã/phường nơi cư trú"]
+    assert all("Record a change" in e["message"] for e in errors)
+    world.member.refresh_from_db()
+    assert world.member.residence_commune == world.commune
+
+
 def test_confirm_revalidates_the_stored_file(login, world):
     client = login(world.secretary)
     response = upload(client, xlsx_bytes([new_row(world)]))

@@ -91,3 +91,24 @@ def test_duplicate_card_number_is_refused(world):
         MemberFactory(card_number=world.member.card_number, workplace_org=world.cell)
     assert "card_number" in excinfo.value.error_dict
     assert AuditEntry.objects.count() == count
+
+
+@pytest.mark.parametrize(
+    "field", ["status", "residence_address", "residence_commune", "workplace_org"]
+)
+def test_status_residence_and_workplace_change_only_as_a_recorded_change(world, field):
+    new_value = {
+        "status": Member.Status.EXPELLED,
+        "residence_address": "Số 9, đường Lê Lợi",
+        "residence_commune": world.other_commune,
+        "workplace_org": world.other_cell,
+    }[field]
+    before = Member.objects.filter(pk=world.member.pk).values().get()
+    with pytest.raises(ValidationError) as excinfo:
+        services.member_update(actor=world.secretary, member=world.member, **{field: new_value})
+    assert list(excinfo.value.error_dict) == [field]
+    assert Member.objects.filter(pk=world.member.pk).values().get() == before
+    services.member_update(
+        actor=world.secretary, member=world.member, recorded_change=True, **{field: new_value}
+    )
+    assert getattr(Member.objects.get(pk=world.member.pk), field) == new_value
