@@ -260,6 +260,9 @@ class CriterionAnswer(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.request_id}/{self.criterion_id}: {self.level}"
+
 
 class Grade(models.Model):
     """The year-end grade under Regulation 366-QĐ/TW: a 100-point scale, four grades."""
@@ -300,6 +303,9 @@ class Grade(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.member} — {self.year}: {self.get_level_display()}"
+
     @classmethod
     def level_for(cls, points: int) -> str:
         return next(level for floor, level in cls.THRESHOLDS if points >= floor)
@@ -315,6 +321,9 @@ class PrintedSheet(models.Model):
     pdf = models.FileField(upload_to="sheets/%Y/")
     pages = models.PositiveSmallIntegerField(default=1)
     rendered_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"sheet {self.request_id}"
 
 
 class PrintJob(models.Model):
@@ -351,6 +360,9 @@ class PrintJob(models.Model):
     class Meta:
         ordering = ["-created_at"]
 
+    def __str__(self) -> str:
+        return f"print job {self.pk} ({self.status})"
+
     @property
     def percent(self) -> int:
         return (
@@ -368,3 +380,6 @@ class PrintJobFile(models.Model):
 
     class Meta:
         ordering = ["position"]
+
+    def __str__(self) -> str:
+        return f"{self.job_id}/{self.position}"

@@ -22,7 +22,6 @@ class OrganisationChoiceField(forms.ModelChoiceField):
 
 
 class MemberForm(forms.ModelForm):
-
     class Meta:
         model = Member
         fields = [

@@ -1,0 +1,87 @@
+# partyreg: `make run` serves the embedded site with demo data, `make test` lints and tests.
+# Everything runs from .venv, which `uv sync --frozen` keeps equal to uv.lock.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# uv must use the machine's Python 3.11, never download one of its own.
+export UV_PYTHON_DOWNLOADS ?= never
+PYTHON_VERSION := 3.11
+UV := $(or $(shell command -v uv 2>/dev/null),$(HOME)/.local/bin/uv)
+VENV := .venv
+PY := $(VENV)/bin/python
+MANAGE := $(PY) manage.py
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# Extra pytest arguments, e.g. `make test PYTEST_ARGS="tests/members -x"`.
+PYTEST_ARGS ?=
+# No single test may hang CI: pytest-timeout fails it after this many seconds.
+PYTEST_TIMEOUT ?= 300
+
+.PHONY: help run test pytest lint bench messages compilemessages worker beat clean venv
+
+help:
+	@echo "make run              install, migrate, load the demo data, serve http://$(HOST):$(PORT)"
+	@echo "make test             make lint, then the whole test suite (make pytest: the suite only)"
+	@echo "make lint             ruff check, ruff format --check, makemigrations --check"
+	@echo "make bench            run the benchmarks (bench/)"
+	@echo "make messages         extract strings to locale/vi/LC_MESSAGES/django.po (needs gettext)"
+	@echo "make compilemessages  compile locale/**/*.po to .mo (polib, no gettext needed)"
+	@echo "make worker | beat    Celery worker / scheduler (needs REDIS_URL)"
+	@echo "make clean            remove caches, compiled catalogues and collected static files"
+
+$(UV):
+	@echo "uv not found: installing it with pip for this user"
+	@# Debian's own Python refuses --user installs (PEP 668) unless told it may.
+	python3 -m pip install --user --quiet uv 2>/dev/null \
+		|| python3 -m pip install --user --quiet --break-system-packages uv
+
+venv: | $(UV)
+	$(UV) sync --frozen --python $(PYTHON_VERSION)
+
+compilemessages: venv
+	$(MANAGE) compile_translations
+
+run: compilemessages
+	@# Stops here, naming the Debian packages, when WeasyPrint's libraries are missing. Only the
+	@# partyreg checks: the full check loads the URLs, which import WeasyPrint, which would crash.
+	$(MANAGE) check --tag partyreg --fail-level ERROR
+	$(MANAGE) migrate --no-input
+	$(MANAGE) load_demo
+	$(MANAGE) runserver $(HOST):$(PORT)
+
+test: lint pytest
+
+# The suite alone; `make -k test` (as CI runs it) still runs it when the lint fails.
+pytest: compilemessages
+	$(PY) -m pytest --timeout=$(PYTEST_TIMEOUT) $(PYTEST_ARGS)
+
+# All three run, so one report shows every problem; any failure fails the target.
+lint: venv
+	@status=0; \
+	for command in "$(VENV)/bin/ruff check ." "$(VENV)/bin/ruff format --check ." \
+			"$(MANAGE) makemigrations --check --dry-run"; do \
+		echo "$$command"; $$command || status=1; \
+	done; \
+	exit $$status
+
+bench: venv
+	$(PY) -m bench
+
+messages: venv
+	@command -v xgettext >/dev/null || { echo "makemessages needs gettext: apt install gettext"; exit 1; }
+	$(MANAGE) makemessages -l vi --no-obsolete --ignore=var --ignore=tests --ignore=bench
+
+worker: compilemessages
+	@test -n "$$REDIS_URL" || { echo "Set REDIS_URL, e.g. REDIS_URL=redis://127.0.0.1:6379/0"; exit 1; }
+	$(VENV)/bin/celery -A partyreg worker -Q default,printing --loglevel INFO
+
+beat: venv
+	@test -n "$$REDIS_URL" || { echo "Set REDIS_URL, e.g. REDIS_URL=redis://127.0.0.1:6379/0"; exit 1; }
+	mkdir -p var
+	$(VENV)/bin/celery -A partyreg beat --loglevel INFO --schedule var/celerybeat-schedule
+
+clean:
+	rm -rf .pytest_cache .ruff_cache var/staticfiles
+	find . -path ./.venv -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+	find locale -name '*.mo' -delete
