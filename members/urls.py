@@ -24,5 +24,4 @@ urlpatterns = [
     path("organisations/", views.organisation_tree, name="organisation_tree"),
     path("organisations/<int:pk>/", views.organisation_detail, name="organisation_detail"),
     path("organisations/<int:pk>/move/", views.organisation_move, name="organisation_move"),
-    path("organisations/<int:pk>/merge/", views.organisation_merge, name="organisation_merge"),
 ]

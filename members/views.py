@@ -202,16 +202,16 @@ def organisation_move(request, pk: int):
 
 
 @login_required
-def organisation_merge(request, pk: int):
+def organisation_merge(request, pk: int, merge=services.organisation_merge):
+    """``merge`` is the service to call: the URL configuration passes the one at the top of the
+    app chain (evaluations.mergers), which carries every app's rows along."""
     org, form, template = _restructure(
         request, pk, OrganisationMergeForm, "members/organisation_merge.html"
     )
     if request.method == "POST" and form.is_valid():
         target = form.cleaned_data["target"]
         try:
-            services.organisation_merge(
-                actor=request.user, source=org, target=target, note=form.cleaned_data["note"]
-            )
+            merge(actor=request.user, source=org, target=target, note=form.cleaned_data["note"])
         except ValidationError as error:
             apply_validation_error(form, error)
         else:

@@ -79,12 +79,23 @@ def _actor_fields(actor) -> dict:
 
 
 def audit_record_many(
-    *, actor, action: str, targets: list[models.Model], changes: dict, note: str = ""
+    *,
+    actor,
+    action: str,
+    targets: list[models.Model],
+    changes: dict,
+    note: str = "",
+    subject_of=None,
 ) -> None:
-    """The same change made to many rows at once (a merger), one entry per row, one INSERT."""
+    """The same change made to many rows at once (a merger), one entry per row, one INSERT.
+
+    ``subject_of(target)`` names the row whose history shows each entry (default: the target).
+    """
     if not targets:
         return
     content_type = ContentType.objects.get_for_model(targets[0])
+    subjects = [subject_of(t) if subject_of else t for t in targets]
+    subject_type = ContentType.objects.get_for_model(subjects[0])
     now = timezone.now()
     plain = {k: [_plain(v[0]), _plain(v[1])] for k, v in changes.items()}
     AuditEntry.objects.bulk_create(
@@ -95,13 +106,13 @@ def audit_record_many(
                 target_type=content_type,
                 target_id=str(t.pk),
                 target_repr=str(t)[:255],
-                subject_type=content_type,
-                subject_id=str(t.pk),
+                subject_type=subject_type,
+                subject_id=str(subject.pk),
                 changes=plain,
                 note=note,
                 **_actor_fields(actor),
             )
-            for t in targets
+            for t, subject in zip(targets, subjects, strict=True)
         ],
         batch_size=1000,
     )

@@ -14,6 +14,7 @@ AUDIT_ACTIONS = {
     "organisation.move": _("Organisation moved"),
     "organisation.merge": _("Merged into another organisation"),
     "organisation.absorb": _("Took in a merged organisation"),
+    "organisation.follow_merge": _("Moved to the merged organisation"),
     "role.grant": _("Role granted"),
     "role.revoke": _("Role revoked"),
 }

@@ -22,10 +22,12 @@ def test_detail_lists_children_with_counts(login, world):
     assert [(c.name, c.member_count) for c in children] == [("Chi bộ Phòng Ngân sách", 1)]
 
 
-@pytest.mark.parametrize("name", ["organisation_detail", "organisation_move", "organisation_merge"])
+@pytest.mark.parametrize(
+    "name", ["members:organisation_detail", "members:organisation_move", "organisation_merge"]
+)
 def test_other_organisation_is_404(login, world, name):
     client = login(world.secretary)
-    assert client.get(reverse(f"members:{name}", args=[world.other_agency.pk])).status_code == 404
+    assert client.get(reverse(name, args=[world.other_agency.pk])).status_code == 404
 
 
 @pytest.mark.parametrize("name", ["organisation_tree", "member_list", "member_create"])
@@ -54,7 +56,7 @@ def test_move_through_the_form(login, world):
 
 def test_merge_through_the_form_and_refusal_shows_on_the_form(login, world):
     client = login(world.admin)
-    url = reverse("members:organisation_merge", args=[world.other_commune.pk])
+    url = reverse("organisation_merge", args=[world.other_commune.pk])
     bad = client.post(url, {"target": world.agency.pk})
     assert bad.status_code == 200 and bad.context["form"].errors
     assert Organisation.objects.get(pk=world.other_commune.pk).is_active
