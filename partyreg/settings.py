@@ -67,7 +67,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "partyreg.middleware.SiteLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -253,6 +253,12 @@ PARTYREG = {
     "MEETINGS_PER_YEAR": env_int("PARTYREG_MEETINGS_PER_YEAR", 2),
     # Days the residence side has to return an annual comment.
     "COMMENT_DEADLINE_DAYS": env_int("PARTYREG_COMMENT_DEADLINE_DAYS", 15),
+    # Free-text comments of one cell at least this alike (0 to 1) are flagged as near-identical.
+    "SIMILARITY_THRESHOLD": float(os.environ.get("PARTYREG_SIMILARITY_THRESHOLD") or 0.9),
+    # Absolute address of the site, printed in the QR code of every comment sheet.
+    "SITE_URL": os.environ.get("PARTYREG_SITE_URL", "http://127.0.0.1:8000"),
+    # Comment sheets per PDF file of a print job (a 1,000-page document needs about 1.4 GB).
+    "SHEETS_PER_PDF": env_int("PARTYREG_SHEETS_PER_PDF", 250),
     # Largest member list accepted for import, in bytes (compressed) and rows.
     "IMPORT_MAX_BYTES": env_int("PARTYREG_IMPORT_MAX_BYTES", 5 * 1024 * 1024),
     "IMPORT_MAX_ROWS": env_int("PARTYREG_IMPORT_MAX_ROWS", 20000),

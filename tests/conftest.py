@@ -10,6 +10,7 @@ import shutil
 
 import pytest
 from django.db import connection
+from django.utils import translation
 
 REQUIRE_SERVICES = os.environ.get("PARTYREG_REQUIRE_SERVICES") == "1"
 CHROMIUM = os.environ.get("PARTYREG_CHROMIUM", "/usr/bin/chromium")
@@ -39,6 +40,16 @@ def _service_markers(request):
         missing("needs Redis: set REDIS_URL=redis://127.0.0.1:6379/0 (apt install redis-server)")
     if request.node.get_closest_marker("browser") and not shutil.which(CHROMIUM):
         missing(f"needs Chromium at {CHROMIUM}: apt install chromium")
+
+
+@pytest.fixture(autouse=True)
+def _english_outside_requests():
+    """Services called directly speak English, so tests can match their source messages.
+
+    Pages still answer in Vietnamese: the locale middleware picks the language per request.
+    """
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture(autouse=True)

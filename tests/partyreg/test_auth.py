@@ -90,3 +90,8 @@ def test_dates_print_day_first(world, login):
         .content.decode()
     )
     assert "17/05/1985" in body
+
+
+def test_a_browser_asking_for_english_still_gets_vietnamese(client):
+    page = client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert "Đăng nhập" in page and 'lang="vi"' in page

@@ -11,6 +11,12 @@ from residence.models import ChangeNotice, Referral
 from tests.members.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    # Messages are asserted in their English source wording, whatever the translations say.
+    settings.LANGUAGE_CODE = "en"
 S = Referral.State
 
 
