@@ -1,6 +1,5 @@
 import django_filters
 from django import forms
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from .models import Member, Organisation
@@ -33,17 +32,44 @@ class MemberFilter(django_filters.FilterSet):
         model = Member
         fields = ["q", "organisation", "residence_commune", "status", "category"]
 
+    # Levels below the top of the user's reach listed in the organisation menu; deeper units
+    # are reached from an organisation's page. A province has thousands of cells, and a menu of
+    # thousands of options took most of the page's time to draw.
+    MENU_DEPTH = 1
+
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.filters["organisation"].queryset = organisation_choices(
+        reachable = organisation_choices(
             user,
             [Organisation.Kind.SUPERVISING, Organisation.Kind.GRASSROOTS, Organisation.Kind.CELL],
         )
+        self.filters["organisation"].queryset = reachable
         self.filters["residence_commune"].queryset = commune_choices()
+        self._reachable = reachable
+
+    @property
+    def form(self):
+        form = super().form
+        widget = form.fields["organisation"].widget
+        if not isinstance(widget.choices, list):
+            # Only what is drawn changes; validation still accepts any organisation in reach.
+            widget.choices = self._organisation_menu(form.data.get("organisation"))
+        return form
+
+    def _organisation_menu(self, selected) -> list[tuple]:
+        rows = list(self._reachable.values_list("pk", "name", "depth"))
+        if not rows:
+            return [("", self.filters["organisation"].extra["empty_label"])]
+        top = min(depth for _pk, _name, depth in rows)
+        menu = [("", self.filters["organisation"].extra["empty_label"])]
+        for pk, name, depth in rows:
+            if depth <= top + self.MENU_DEPTH or str(pk) == str(selected):
+                menu.append((pk, "\u2003" * (depth - top) + name))
+        return menu
 
     def filter_search(self, queryset, name, value):
         return queryset.filter(member_search_q(value))
 
     def filter_organisation(self, queryset, name, value):
         # The whole subtree: choosing a grassroots organisation lists the members of its cells.
-        return queryset.filter(Q(workplace_org__path__startswith=value.path))
+        return queryset.filter(workplace_org__in=value.subtree().values("pk"))

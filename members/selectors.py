@@ -4,16 +4,26 @@ from django.shortcuts import get_object_or_404
 from partyreg.text import fold
 
 from .models import Member, Organisation
-from .scoping import is_site_admin, scope_q
+from .scoping import is_site_admin, scope_organisation_ids, scope_q
 
 
 def members_visible_to(user):
-    """Members the user may see: those of their workplace or residence subtrees, and themself."""
+    """Members the user may see: those of their workplace or residence subtrees, and themself.
+
+    Workplace units and communes are matched by separate id lists: each condition then runs
+    on its own index, where one join on the organisation path read the whole table.
+    """
     if is_site_admin(user):
         return Member.objects.all()
-    q = scope_q(user, "workplace_org") | scope_q(user, "residence_commune")
-    if user.is_authenticated:
-        q |= Q(user=user)
+    if not user.is_authenticated:
+        return Member.objects.none()
+    q = Q(user=user)
+    workplace_ids = scope_organisation_ids(user, Organisation.MEMBER_HOME_KINDS)
+    if workplace_ids:
+        q |= Q(workplace_org_id__in=workplace_ids)
+    commune_ids = scope_organisation_ids(user, [Organisation.Kind.COMMUNE])
+    if commune_ids:
+        q |= Q(residence_commune_id__in=commune_ids)
     return Member.objects.filter(q)
 
 

@@ -54,3 +54,24 @@ def test_member_list_query_count_does_not_grow(login, world, django_assert_num_q
         response = client.get(url)
     assert len(response.context["page"].object_list) == 50
     assert Member.objects.count() == 57
+
+
+def test_organisation_menu_is_short_but_any_unit_in_reach_filters(login, world):
+    from tests.members.factories import OrganisationFactory
+
+    deep = OrganisationFactory(name="Tổ đảng Kế toán", kind="cell", parent=world.cell)
+    MemberFactory(full_name="Phạm Thị Dung", workplace_org=deep)
+    client = login(world.bloc_staff)
+    page = client.get(reverse("members:member_list"))
+    menu = [
+        label for _value, label in page.context["filter"].form["organisation"].field.widget.choices
+    ]
+    assert any("Đảng bộ Sở Tài chính" in label for label in menu)
+    assert not any("Tổ đảng Kế toán" in label for label in menu)
+    # A unit below the menu's depth, reached from its organisation page, still filters.
+    body = client.get(reverse("members:member_list"), {"organisation": deep.pk}).content.decode()
+    assert "Phạm Thị Dung" in body and "Nguyễn Văn An" not in body
+    assert "Tổ đảng Kế toán" in body
+    # An organisation outside the reach is refused, not silently ignored.
+    other = client.get(reverse("members:member_list"), {"organisation": world.other_cell.pk})
+    assert "organisation" in other.context["filter"].form.errors
