@@ -13,6 +13,8 @@ def setup() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "partyreg.settings")
     # Measure what production runs: cached templates, no per-query debug bookkeeping.
     os.environ.setdefault("DJANGO_DEBUG", "0")
+    # Figures only: no login chatter from django-axes between the rows.
+    os.environ.setdefault("PARTYREG_LOG_LEVEL", "WARNING")
     _create_database(os.environ["DATABASE_URL"])
 
     import django

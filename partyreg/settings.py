@@ -6,6 +6,7 @@ workers behind Redis. DJANGO_PRODUCTION=1 turns on the HTTPS-only settings.
 """
 
 import os
+import warnings
 from datetime import timedelta
 from pathlib import Path
 
@@ -184,6 +185,9 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("PARTYREG_MEDIA_ROOT", VAR_DIR / "media"))
+if not PRODUCTION:
+    # Development serves static files from the finders; the collected directory is not needed.
+    warnings.filterwarnings("ignore", message="No directory at", module="whitenoise.base")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
