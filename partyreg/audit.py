@@ -20,6 +20,8 @@ def _plain(value: Any) -> Any:
         return value.strftime("%d/%m/%Y %H:%M")
     if isinstance(value, datetime.date):
         return value.strftime("%d/%m/%Y")
+    if isinstance(value, datetime.time):
+        return value.strftime("%H:%M")
     if isinstance(value, decimal.Decimal):
         return str(value)
     return value

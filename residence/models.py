@@ -226,3 +226,6 @@ class ChangeNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} — {self.member}"
+
+
+from .meeting_models import *  # noqa: E402,F401,F403

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import meeting_urls, views
 
 app_name = "residence"
 
@@ -21,3 +21,4 @@ urlpatterns = [
     path("notices/<str:side>/", views.notice_list, name="notice_list"),
     path("notice/<int:pk>/acknowledge/", views.notice_acknowledge, name="notice_acknowledge"),
 ]
+urlpatterns += meeting_urls.urlpatterns

@@ -25,6 +25,12 @@ PHONE = {"width": 390, "height": 844}
 SHOTS = os.environ.get("PARTYREG_SHOTS", "/tmp/shots")
 
 
+@pytest.fixture(autouse=True)
+def _english_pages(settings):
+    """The journeys read the English source labels; the site itself speaks Vietnamese."""
+    settings.LANGUAGE_CODE = "en"
+
+
 @pytest.fixture(scope="session")
 def browser():
     from playwright.sync_api import sync_playwright

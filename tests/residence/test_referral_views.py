@@ -17,6 +17,8 @@ pytestmark = pytest.mark.django_db
 def _english(settings):
     # Messages are asserted in their English source wording, whatever the translations say.
     settings.LANGUAGE_CODE = "en"
+
+
 S = Referral.State
 
 
