@@ -247,7 +247,11 @@ class CommentRequest(models.Model):
 class CriterionAnswer(models.Model):
     request = models.ForeignKey(CommentRequest, on_delete=models.CASCADE, related_name="answers")
     criterion = models.ForeignKey(Criterion, on_delete=models.PROTECT, related_name="+")
-    level = models.PositiveSmallIntegerField(_("level"), help_text=_("0 is the best level."))
+    # Empty only in a draft: a secretary may write a criterion's comment before choosing its
+    # level; submission requires every level.
+    level = models.PositiveSmallIntegerField(
+        _("level"), null=True, blank=True, help_text=_("0 is the best level.")
+    )
     comment = models.TextField(_("comment"), blank=True)
 
     class Meta:

@@ -246,6 +246,7 @@ LOGGING = {
         # WeasyPrint logs every layout step at INFO; only its problems are worth a line.
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
+        "pikepdf": {"level": "WARNING"},
     },
 }
 

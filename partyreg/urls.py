@@ -20,5 +20,6 @@ urlpatterns = [
     ),
     path("members/", include("members.urls")),
     path("residence/", include("residence.urls")),
+    path("evaluations/", include("evaluations.urls")),
     path("admin/", admin.site.urls),
 ]
