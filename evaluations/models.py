@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from members.models import Member, Organisation
 from residence.models import Referral
@@ -24,7 +25,7 @@ class SheetForm(models.TextChoices):
 
 class Campaign(models.Model):
     class State(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("campaign state", "Open")
         CLOSED = "closed", _("Closed")
 
     organisation = models.ForeignKey(
@@ -72,7 +73,7 @@ class Criterion(models.Model):
         verbose_name=_("campaign"),
     )
     form = models.CharField(_("sheet"), max_length=8, choices=SheetForm.choices)
-    position = models.PositiveSmallIntegerField(_("position"))
+    position = models.PositiveSmallIntegerField(pgettext_lazy("order in a list", "position"))
     text = models.TextField(_("wording"))
     levels = models.JSONField(_("levels, best first"), default=list)
 
