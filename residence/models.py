@@ -10,7 +10,7 @@ from members.models import Member, Organisation
 class Referral(models.Model):
     """One introduction letter (giấy giới thiệu) and the steps the residence side takes on it.
 
-    The state moves only through ``residence.services._transition``, which follows
+    The state moves only through ``residence.services._transitions._transition``, which follows
     ``ALLOWED_TRANSITIONS`` below.
     """
 

@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from evaluations import services
 from evaluations.models import Campaign, CommentRequest, Criterion, CriterionAnswer, Grade
+from evaluations.services import certification
 from members.models import Member, Organisation, Role
 from partyreg.models import AuditEntry
 from residence import services as referral_services
@@ -440,7 +441,7 @@ def submitted(world, request_):
 @pytest.fixture
 def queued(monkeypatch):
     calls = []
-    monkeypatch.setattr(services, "queue_sheet_render", calls.append)
+    monkeypatch.setattr(certification, "queue_sheet_render", calls.append)
     return calls
 
 
@@ -577,7 +578,7 @@ def test_close_withdraws_unanswered_requests_and_stops_writing(world, opened):
 def test_two_officers_certifying_at_once_one_wins(world, monkeypatch):
     from tests.residence.test_referral_services import _race, _second_commune_officer
 
-    monkeypatch.setattr(services, "queue_sheet_render", lambda pk: None)
+    monkeypatch.setattr(certification, "queue_sheet_render", lambda pk: None)
     ensure_default_criteria()
     place(world, world.member)
     request = _open(world).requests[0]

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from evaluations import services
 from evaluations.models import Campaign, CommentRequest, Criterion, Grade, Sitting
+from evaluations.services import certification
 from tests.members.factories import RoleFactory, UserFactory
 
 from .campaign_helpers import SAME, answers_for, place, placed_member, sitting, submit
@@ -27,7 +28,7 @@ def _english(settings):
 
 @pytest.fixture(autouse=True)
 def _no_render(monkeypatch):
-    monkeypatch.setattr(services, "queue_sheet_render", lambda pk: None)
+    monkeypatch.setattr(certification, "queue_sheet_render", lambda pk: None)
 
 
 @pytest.fixture

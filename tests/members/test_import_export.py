@@ -342,10 +342,10 @@ def _with_sheet_replaced(content: bytes, sheet_data: bytes) -> bytes:
 
 
 def test_zip_bomb_is_refused_before_parsing(login, world, monkeypatch):
-    import members.spreadsheets as spreadsheets
+    from members.spreadsheets import reading
 
     parsed = []
-    monkeypatch.setattr(spreadsheets.openpyxl, "load_workbook", lambda *a, **k: parsed.append(1))
+    monkeypatch.setattr(reading.openpyxl, "load_workbook", lambda *a, **k: parsed.append(1))
     sheet = b'<?xml version="1.0"?><worksheet><sheetData>' + b" " * (8 * 1024 * 1024)
     bomb = _with_sheet_replaced(xlsx_bytes([new_row(world)]), sheet)
     assert len(bomb) < 100_000  # eight megabytes packed into a few kilobytes

@@ -14,6 +14,7 @@ from django.db import connection
 from members.models import Role
 from partyreg.models import AuditEntry
 from residence import meeting_services as services
+from residence.meeting_services import attendance
 from residence.models import Attendance, Meeting
 from tests.members.factories import RoleFactory, UserFactory
 from tests.residence.meeting_setup import assign, cell_member, schedule
@@ -35,7 +36,7 @@ def _run_first_holding_the_lock(monkeypatch, first, second, *, slow):
     """Runs ``first`` in a thread, slowed inside ``slow`` (called under the meeting lock), then
     ``second`` in another thread while the first still holds the lock."""
     holding = threading.Event()
-    original = getattr(services, slow)
+    original = getattr(attendance, slow)
 
     def slowed(*args, **kwargs):
         result = original(*args, **kwargs)
@@ -44,7 +45,7 @@ def _run_first_holding_the_lock(monkeypatch, first, second, *, slow):
             time.sleep(0.5)
         return result
 
-    monkeypatch.setattr(services, slow, slowed)
+    monkeypatch.setattr(attendance, slow, slowed)
     outcomes = {}
 
     def run(name, action):

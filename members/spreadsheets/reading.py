@@ -1,293 +1,39 @@
-"""Member lists in Excel (.xlsx): reading and checking an import, and writing an export.
-
-The headers and choice labels in the file are fixed Vietnamese wording (data, like a printed
-form), so a file exported here imports back with no change. Reading never trusts the file: its
-size, its zip directory and its row count are checked before and while openpyxl parses it.
-"""
+"""Reading a member list and checking it against the database: the import plan."""
 
 import copy
-import datetime
-import re
-import zipfile
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
 import openpyxl
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.utils import timezone, translation
-from django.utils.formats import number_format
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
 
 from partyreg.text import fold
 
-from . import services
-from .models import Member, Organisation
-from .permissions import can_add_member_to, can_change_member
-from .scoping import scope_q
-from .selectors import commune_choices
-
-
-@dataclass(frozen=True)
-class Column:
-    header: str
-    field: str
-    kind: str  # text, date, choice, workplace or commune
-    required: bool = False
-    width: int = 16
-
-
-COLUMNS = (
-    Column("Họ và tên", "full_name", "text", required=True, width=28),
-    Column("Giới tính", "gender", "choice", required=True, width=10),
-    Column("Ngày sinh", "date_of_birth", "date", required=True, width=12),
-    Column("Số thẻ đảng viên", "card_number", "text", required=True),
-    Column("Số lý lịch", "profile_number", "text"),
-    Column("Ngày vào Đảng", "admitted_on", "date", required=True, width=14),
-    Column("Ngày chính thức", "full_member_on", "date", width=14),
-    Column("Chi bộ nơi công tác", "workplace_org", "workplace", required=True, width=32),
-    Column("Chức vụ", "position", "text", width=20),
-    Column("Điện thoại", "phone", "text", width=14),
-    Column("Email", "email", "text", width=24),
-    Column("Địa chỉ nơi cư trú", "residence_address", "text", width=32),
-    Column("Xã/phường nơi cư trú", "residence_commune", "commune", width=28),
-    Column("Tình trạng", "status", "choice", width=16),
-    Column("Diện theo Quy định 213", "category", "choice", width=30),
-    Column("Lý do", "category_reason", "text", width=28),
-    Column("Từ ngày", "category_since", "date", width=12),
+from .. import services
+from ..models import Member, Organisation
+from ..permissions import can_add_member_to, can_change_member
+from ..scoping import scope_q
+from ..selectors import commune_choices
+from .columns import (
+    CHOICE_LABELS_VI,
+    COLUMN_BY_FIELD,
+    COLUMNS,
+    CellError,
+    Column,
+    _choice_lookup,
+    _date,
+    _OrganisationIndex,
+    _short_list,
+    _text,
+    display_value,
 )
-COLUMN_BY_FIELD = {c.field: c for c in COLUMNS}
+from .limits import _damaged, check_archive, import_limits
 
-# The labels written in the file. Accepted too: the stored value and the label in English or
-# in the current language, all compared without diacritics or case.
-CHOICE_LABELS_VI = {
-    "gender": {Member.Gender.MALE: "Nam", Member.Gender.FEMALE: "Nữ"},
-    "status": {
-        Member.Status.ACTIVE: "Đang sinh hoạt",
-        Member.Status.TRANSFERRED_OUT: "Đã chuyển sinh hoạt đi",
-        Member.Status.DISCIPLINED: "Bị kỷ luật",
-        Member.Status.EXPELLED: "Bị khai trừ",
-        Member.Status.STRUCK_OFF: "Bị xóa tên",
-        Member.Status.LEFT: "Ra khỏi Đảng",
-        Member.Status.DECEASED: "Từ trần",
-    },
-    "category": {
-        Member.Category.NORMAL: "Giới thiệu, tham gia sinh hoạt nơi cư trú",
-        Member.Category.EXEMPT_ACTIVITY: "Giới thiệu, miễn sinh hoạt nơi cư trú",
-        Member.Category.EXEMPT_INTRODUCTION: "Miễn giới thiệu",
-    },
-}
-
-DATE_FORMAT = "dd/mm/yyyy"
-_DATE_DMY = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
-_DATE_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00)?)?$")
-
-_XLS_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_ZIP_MAGIC = b"PK\x03\x04"
-# A row of this table takes about 1.2 KB of sheet XML with every cell filled (measured on an
-# export), and under 8 KB even with every text at its longest in Vietnamese, so a list within
-# the row limit unpacks to less than this; anything larger is a bomb.
-_UNPACKED_BYTES_PER_ROW = 8192
-_UNPACKED_BYTES_BASE = 2 * 1024 * 1024
-# Spreadsheet XML compresses about 5 to 20 times; a large part packed hundreds of times
-# smaller is filler made to blow up when unpacked.
-_MAX_PACKING_RATIO = 200
-_RATIO_CHECK_FROM_BYTES = 1024 * 1024
 _EXCEL_MAX_ROWS = 1_048_576
 _MAX_ERRORS_KEPT = 1000
 _LOOKUP_CHUNK = 500
-
-
-def import_limits() -> tuple[int, int]:
-    return settings.PARTYREG["IMPORT_MAX_BYTES"], settings.PARTYREG["IMPORT_MAX_ROWS"]
-
-
-def _size(nbytes: int) -> str:
-    if nbytes >= 1024 * 1024:
-        return _("%(size)s MB") % {"size": number_format(nbytes / (1024 * 1024), 1)}
-    return _("%(size)s KB") % {"size": number_format(max(nbytes, 1) / 1024, 0)}
-
-
-def _damaged() -> ValidationError:
-    return ValidationError(
-        _(
-            "The file is damaged and cannot be read. Open it in Excel, save it again as "
-            "“Excel Workbook (.xlsx)” and upload the new file."
-        ),
-        code="damaged",
-    )
-
-
-def _not_xlsx() -> ValidationError:
-    return ValidationError(
-        _(
-            "This is not an Excel .xlsx file. Open the list in Excel (or LibreOffice), save it "
-            "as “Excel Workbook (.xlsx)” and upload that file; start from the template file if "
-            "in doubt."
-        ),
-        code="not_xlsx",
-    )
-
-
-def check_archive(fileobj) -> None:
-    """Refuses, before any parsing, a file too large, not an .xlsx, or packed to explode."""
-    max_bytes, max_rows = import_limits()
-    fileobj.seek(0, 2)
-    size = fileobj.tell()
-    fileobj.seek(0)
-    if size > max_bytes:
-        raise ValidationError(
-            _(
-                "The file is %(size)s; the largest accepted is %(max)s. Split the list into "
-                "smaller files and import them one by one."
-            )
-            % {"size": _size(size), "max": _size(max_bytes)},
-            code="too_large",
-        )
-    head = fileobj.read(8)
-    fileobj.seek(0)
-    if head.startswith(_XLS_MAGIC):
-        raise ValidationError(
-            _(
-                "This is an old Excel 97–2003 (.xls) file or a workbook protected by a "
-                "password. Open it in Excel, remove any password and save it as "
-                "“Excel Workbook (.xlsx)”."
-            ),
-            code="xls",
-        )
-    if not head.startswith(_ZIP_MAGIC):
-        raise _not_xlsx()
-    try:
-        with zipfile.ZipFile(fileobj) as archive:
-            infos = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
-        raise _damaged() from None
-    finally:
-        fileobj.seek(0)
-    names = {info.filename for info in infos}
-    if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
-        raise _not_xlsx()
-    # zipfile stops at the declared size and then fails the CRC check, so the declared sizes
-    # bound what openpyxl will ever unpack.
-    unpacked = sum(info.file_size for info in infos)
-    too_dense = any(
-        info.file_size > _RATIO_CHECK_FROM_BYTES
-        and info.file_size > _MAX_PACKING_RATIO * max(info.compress_size, 1)
-        for info in infos
-    )
-    if too_dense or unpacked > _UNPACKED_BYTES_BASE + max_rows * _UNPACKED_BYTES_PER_ROW:
-        raise ValidationError(
-            _(
-                "The file unpacks to %(size)s, far more than a member list holds; it is damaged "
-                "or was made to overload the server. Save the list again from Excel as .xlsx "
-                "and upload the new file."
-            )
-            % {"size": _size(unpacked)},
-            code="zip_bomb",
-        )
-
-
-# --- Reading cells --------------------------------------------------------------------------
-
-
-class CellError(ValueError):
-    pass
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, datetime.datetime | datetime.date):
-        return value.strftime("%d/%m/%Y")
-    return str(value).strip()
-
-
-def _date(value: Any) -> datetime.date | None:
-    if isinstance(value, datetime.datetime):
-        return value.date()
-    if isinstance(value, datetime.date):
-        return value
-    text = _text(value)
-    if not text:
-        return None
-    match = _DATE_DMY.match(text)
-    if match:
-        day, month, year = (int(g) for g in match.groups())
-    else:
-        match = _DATE_ISO.match(text)
-        if not match:
-            raise CellError(
-                _("“%(value)s” is not a date; write it as dd/mm/yyyy, for example 17/05/1985.")
-                % {"value": text}
-            )
-        year, month, day = (int(g) for g in match.groups())
-    try:
-        return datetime.date(year, month, day)
-    except ValueError:
-        raise CellError(
-            _("%(value)s is not a date of the calendar; check the day and the month (dd/mm/yyyy).")
-            % {"value": text}
-        ) from None
-
-
-def _choice_lookup(field_name: str) -> dict[str, str]:
-    lookup = {}
-    for value, label in Member._meta.get_field(field_name).choices:
-        lookup[fold(value)] = value
-        lookup[fold(str(label))] = value
-        with translation.override("en"):
-            lookup[fold(str(label))] = value
-        lookup[fold(CHOICE_LABELS_VI[field_name][value])] = value
-    return lookup
-
-
-def choice_label(field_name: str, value: str) -> str:
-    return CHOICE_LABELS_VI[field_name].get(value, value)
-
-
-def _short_list(items: list[str], limit: int = 8) -> str:
-    shown = ", ".join(f"“{item}”" for item in items[:limit])
-    return shown + (", …" if len(items) > limit else "")
-
-
-class _OrganisationIndex:
-    """Finds an organisation by its code, or by its name without diacritics or case."""
-
-    def __init__(self, organisations):
-        self.by_code = {}
-        self.by_name = defaultdict(list)
-        for org in organisations:
-            if org.code:
-                self.by_code[fold(org.code)] = org
-            self.by_name[fold(org.name)].append(org)
-
-    def find(self, text: str, *, current: Organisation | None, not_found: str) -> Organisation:
-        key = fold(text)
-        # The member's present organisation is always accepted, even one the importer may no
-        # longer add members to, so an untouched row stays unchanged.
-        if current is not None and key in {fold(current.code or ""), fold(current.name)}:
-            return current
-        if key in self.by_code:
-            return self.by_code[key]
-        found = self.by_name.get(key, [])
-        if len(found) == 1:
-            return found[0]
-        if found:
-            raise CellError(
-                _(
-                    "Several organisations are named “%(name)s”; write the code of the one you "
-                    "mean (an administrator sets codes on the organisation's page)."
-                )
-                % {"name": text}
-            )
-        raise CellError(not_found % {"name": text})
 
 
 # --- The import plan ------------------------------------------------------------------------
@@ -639,73 +385,3 @@ def _plan_row(number, member, values, *, user, fail) -> PlannedRow:
         )
         return PlannedRow(number, "error", values, member)
     return PlannedRow(number, "update", values, member, changes)
-
-
-# --- Writing --------------------------------------------------------------------------------
-
-
-def display_value(field_name: str, value: Any) -> str:
-    """A value as it appears in the file: dates dd/mm/yyyy, choices by Vietnamese label."""
-    if value is None or value == "":
-        return ""
-    if isinstance(value, datetime.date):
-        return value.strftime("%d/%m/%Y")
-    if isinstance(value, Organisation):
-        return value.code or value.name
-    if field_name in CHOICE_LABELS_VI:
-        return choice_label(field_name, value)
-    return str(value)
-
-
-def _header_row(sheet) -> list:
-    bold = Font(bold=True)
-    cells = []
-    for column in COLUMNS:
-        cell = WriteOnlyCell(sheet, value=column.header)
-        cell.font = bold
-        cells.append(cell)
-    return cells
-
-
-def _new_sheet():
-    workbook = openpyxl.Workbook(write_only=True)
-    sheet = workbook.create_sheet("Đảng viên")
-    for index, column in enumerate(COLUMNS, start=1):
-        sheet.column_dimensions[openpyxl.utils.get_column_letter(index)].width = column.width
-    sheet.freeze_panes = "B2"
-    sheet.append(_header_row(sheet))
-    return workbook, sheet
-
-
-def _member_row(sheet, member: Member) -> list:
-    row = []
-    for column in COLUMNS:
-        value = getattr(member, column.field)
-        if column.kind == "date":
-            cell = WriteOnlyCell(sheet, value=value)
-            cell.number_format = DATE_FORMAT
-        else:
-            text = display_value(column.field, value)
-            cell = WriteOnlyCell(sheet, value=text or None)
-            # A name that starts with "=" is text, never a formula Excel would run.
-            if text.startswith("="):
-                cell.data_type = "s"
-        row.append(cell)
-    return row
-
-
-def write_members(members, fileobj) -> int:
-    """Writes ``members`` (an iterable; pass ``queryset.iterator()``) as .xlsx to ``fileobj``."""
-    workbook, sheet = _new_sheet()
-    count = 0
-    for member in members:
-        sheet.append(_member_row(sheet, member))
-        count += 1
-    workbook.save(fileobj)
-    return count
-
-
-def write_template(fileobj) -> None:
-    """The blank file to fill in: the header row only."""
-    workbook, _sheet = _new_sheet()
-    workbook.save(fileobj)
