@@ -1,6 +1,7 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
-from .models import AuditEntry
+from .models import AuditEntry, Delivery, Notification
 
 
 @admin.register(AuditEntry)
@@ -18,3 +19,47 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(ReadOnlyAdmin):
+    """The delivery log: every message, by channel, with its outcome."""
+
+    list_display = [
+        "created_at",
+        "channel",
+        "status",
+        "address",
+        "attempts",
+        "sent_at",
+        "subject",
+        "last_error",
+    ]
+    list_filter = ["status", "channel", "notification__rule"]
+    search_fields = ["address", "notification__subject", "notification__user__username"]
+    date_hierarchy = "created_at"
+    list_select_related = ["notification"]
+
+    @admin.display(description=_("subject"))
+    def subject(self, obj):
+        return obj.notification.subject
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "user", "rule", "subject", "read_at"]
+    list_filter = ["rule"]
+    search_fields = ["subject", "user__username", "key"]
+    date_hierarchy = "created_at"
+    list_select_related = ["user"]

@@ -1,9 +1,40 @@
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "partyreg.settings")
 
 app = Celery("partyreg")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# The reminder rules know every app, so their task lives beside them in evaluations.
+app.autodiscover_tasks(related_name="reminder_tasks")
+
+# The one schedule. Celery beat runs it with Redis; without Redis the web process runs the
+# same entries in a thread (partyreg.scheduler). Times are in CELERY_TIMEZONE
+# (Asia/Ho_Chi_Minh). Running an entry twice is harmless: reminders are unique rows and
+# each email is claimed before it is sent.
+app.conf.beat_schedule = {
+    # Every morning before offices open: find every reminder due today, create the
+    # notifications and queue one email task each.
+    "reminders-daily-scan": {
+        "task": "evaluations.reminders_scan",
+        "schedule": crontab(hour=6, minute=0),
+        "options": {"expires": 6 * 60 * 60},
+    },
+    # Emails left pending (broker down when they were queued, a worker that died mid-send):
+    # queued again. Expires before the next run so a backlog does not pile up sweeps.
+    "deliveries-sweep": {
+        "task": "partyreg.sweep_deliveries",
+        "schedule": crontab(minute="*/10"),
+        "options": {"expires": 9 * 60},
+    },
+    # Print jobs whose task was lost (broker down when started, Redis restarted empty, a
+    # worker gone for good): sent again. A job is claimed once, so a second send does nothing.
+    "print-jobs-requeue": {
+        "task": "evaluations.tasks.print_jobs_requeue_task",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expires": 4 * 60},
+    },
+}

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -44,3 +45,128 @@ class AuditEntry(models.Model):
         return (
             f"{self.created_at:%d/%m/%Y %H:%M} {self.actor_name} {self.action} {self.target_repr}"
         )
+
+
+class Reminder(models.Model):
+    """The guarantee that a message goes out once: one row per rule, target, period, recipient.
+
+    A notification exists only if its reminder row was inserted by the scan that made it; a
+    second scan (or two schedulers at once) meets the unique constraint and makes nothing.
+    ``batch`` tells a scan which rows it inserted itself.
+    """
+
+    rule = models.CharField(_("rule"), max_length=64)
+    target = models.CharField(_("target"), max_length=64)
+    period = models.CharField(_("period"), max_length=32)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recipient"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    batch = models.UUIDField(editable=False, db_index=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("reminder")
+        verbose_name_plural = _("reminders")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rule", "target", "period", "recipient"], name="reminder_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule} {self.target} {self.period} → {self.recipient_id}"
+
+
+class Notification(models.Model):
+    """A message to one user: shown under the bell, and mailed if the user has an address."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recipient"),
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    reminder = models.OneToOneField(
+        Reminder, on_delete=models.CASCADE, related_name="notification", editable=False
+    )
+    rule = models.CharField(_("rule"), max_length=64)
+    key = models.CharField(_("key"), max_length=100)
+    subject = models.CharField(_("subject"), max_length=255)
+    body = models.TextField(_("message"))
+    url = models.CharField(_("link"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "read_at"], name="notification_user_unread"),
+            models.Index(fields=["user", "-created_at"], name="notification_user_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class Delivery(models.Model):
+    """One way a notification reaches its user, with the outcome: the delivery log.
+
+    Email is sent by a task that first *claims* the row (``claimed_at``), then sends, then
+    marks it sent with ``UPDATE … WHERE status = 'pending'``; see ``partyreg.notifications``.
+    """
+
+    class Channel(models.TextChoices):
+        IN_APP = "in_app", _("In the application")
+        EMAIL = "email", _("Email")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        SKIPPED = "skipped", _("Skipped")
+
+    notification = models.ForeignKey(
+        Notification,
+        verbose_name=_("notification"),
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+    )
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status.choices, default=Status.PENDING
+    )
+    address = models.CharField(_("address"), max_length=254, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("delivery")
+        verbose_name_plural = _("delivery log")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["notification", "channel"], name="delivery_once_per_channel"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="sent") | Q(sent_at__isnull=False),
+                name="delivery_sent_has_time",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["status", "claimed_at"],
+                name="delivery_pending",
+                condition=Q(status="pending"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} — {self.get_status_display()}"
