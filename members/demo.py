@@ -17,13 +17,20 @@ from django.utils.translation import gettext
 
 from partyreg.audit import audit_record
 from partyreg.text import fold
+from partyreg.twofactor import totp_device_create
 
 from . import demo_data as data
 from .models import Member, Organisation, Role
+from .permissions import must_use_two_factor
+from .scoping import forget_roles
 from .services import organisations_bulk_create, role_grant
 
 ROOT_CODE = "demo-province"
 DEMO_PASSWORD = "partyreg-demo"
+# The authenticator secret of the demo logins that must use two-factor login (khoi, admin), the
+# same on every demo site, so `manage.py demo_otp khoi` can print the current code. Hex of the
+# 20 bytes "partyreg-demo-totp!!"; in an app: base32 OBQXE5DZOJSWOLLEMVWW6LLUN52HAIJB.
+DEMO_TOTP_KEY = b"partyreg-demo-totp!!".hex()
 DEFAULT_SEED = 213
 REFERENCE_DATE = date(2026, 11, 1)
 SIZES = ("bloc", "province")
@@ -485,6 +492,12 @@ def load(plan: DemoPlan, *, password: str = DEMO_PASSWORD) -> LoadResult:
         else:
             what = gettext("Party member “%(name)s”") % {
                 "name": plan.members[login.member_index].full_name
+            }
+        forget_roles(user)
+        if login.username not in kept and must_use_two_factor(user):
+            totp_device_create(user=user, confirmed=True, key=DEMO_TOTP_KEY)
+            what += " — " + gettext("two-factor login: manage.py demo_otp %(username)s") % {
+                "username": login.username
             }
         logins.append((login.username, user.get_full_name(), what))
     audit_record(

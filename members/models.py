@@ -267,3 +267,30 @@ class MemberImport(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+class MemberView(models.Model):
+    """Who opened which member's record, and how: party records reveal political affiliation,
+    so every look is written down (one row per view, never updated)."""
+
+    class Via(models.TextChoices):
+        PAGE = "page", _("Member page")
+        SHEET = "sheet", _("Comment sheet (PDF)")
+        LETTER = "letter", _("Referral letter (PDF)")
+        EXPORT = "export", _("Member list export (spreadsheet)")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="views")
+    viewed_at = models.DateTimeField(default=timezone.now, editable=False)
+    via = models.CharField(max_length=16, choices=Via.choices)
+
+    class Meta:
+        verbose_name = _("member record view")
+        verbose_name_plural = _("member record views")
+        indexes = [models.Index(fields=["member", "-viewed_at"], name="memberview_member_time")]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.member} ({self.get_via_display()})"
+
+
+from .reminder_models import *  # noqa: E402,F401,F403

@@ -8,6 +8,16 @@ def has_any_role(user) -> bool:
     return is_site_admin(user) or bool(user_roles(user))
 
 
+def must_use_two_factor(user) -> bool:
+    """Administrators (anyone who may open the admin site) and anyone holding a role in a
+    supervising committee see the most: a password alone is not enough."""
+    return (
+        user.is_superuser
+        or user.is_staff
+        or any(r.organisation.kind == Organisation.Kind.SUPERVISING for r in user_roles(user))
+    )
+
+
 def can_view_member(user, member: Member) -> bool:
     if not user.is_authenticated:
         return False
@@ -15,6 +25,19 @@ def can_view_member(user, member: Member) -> bool:
         member.user_id == user.pk
         or in_scope(user, member.workplace_org)
         or in_scope(user, member.residence_commune)
+    )
+
+
+def can_see_member_views(user, member: Member) -> bool:
+    """Who looked at a record: site administrators and the secretaries of the member's own
+    workplace (the Party cell or the grassroots organisation above it), nobody else."""
+    if is_site_admin(user):
+        return True
+    return any(
+        r.kind == Role.Kind.SECRETARY
+        and r.organisation.kind in Organisation.WORKPLACE_KINDS
+        and member.workplace_org.path.startswith(r.organisation.path)
+        for r in user_roles(user)
     )
 
 

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from partyreg.audit import audit_record, audit_record_many, changes_between, snapshot
 
-from .models import Member, Organisation, Role, path_segment
+from .models import Member, MemberView, Organisation, Role, path_segment
 from .scoping import forget_roles
 
 MEMBER_FIELDS = (
@@ -454,3 +454,11 @@ def member_import_apply(*, actor, member_import):
         note=_("%(new)d members added, %(updated)d updated.") % summary["counts"],
     )
     return locked
+
+
+def member_views_record(*, user, members, via: str) -> None:
+    """Writes who opened these members' records: one INSERT however many members (a batch of
+    letters), and no transaction of its own, so a page view costs exactly one statement."""
+    if not user.is_authenticated:
+        return
+    MemberView.objects.bulk_create([MemberView(user=user, member=m, via=via) for m in members])

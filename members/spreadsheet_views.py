@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods
 
 from . import services
 from .filters import MemberFilter
-from .models import MemberImport
+from .models import MemberImport, MemberView
 from .permissions import can_import_members, has_any_role
 from .selectors import member_list
 from .spreadsheets import ImportHasErrors, import_limits, write_members, write_template
@@ -55,6 +55,20 @@ def _xlsx_response(write, filename: str) -> FileResponse:
         raise
     spool.seek(0)
     return FileResponse(spool, as_attachment=True, filename=filename, content_type=XLSX_TYPE)
+
+
+def _logged_as_viewed(members, user, batch_size: int = 2000):
+    """Passes ``members`` through, writing each into the log of who viewed which record (an
+    export shows every record it holds), one INSERT per batch."""
+    batch = []
+    for member in members:
+        batch.append(member)
+        yield member
+        if len(batch) >= batch_size:
+            services.member_views_record(user=user, members=batch, via=MemberView.Via.EXPORT)
+            batch = []
+    if batch:
+        services.member_views_record(user=user, members=batch, via=MemberView.Via.EXPORT)
 
 
 @login_required
@@ -137,6 +151,6 @@ def member_export(request):
     if not has_any_role(request.user):
         raise Http404
     member_filter = MemberFilter(request.GET, queryset=member_list(request.user), user=request.user)
-    members = member_filter.qs.iterator(chunk_size=2000)
+    members = _logged_as_viewed(member_filter.qs.iterator(chunk_size=2000), request.user)
     filename = f"danh-sach-dang-vien-{timezone.localdate():%Y%m%d}.xlsx"
     return _xlsx_response(lambda spool: write_members(members, spool), filename)

@@ -9,6 +9,7 @@ urlpatterns = [
     path("new/", views.member_create, name="member_create"),
     path("<int:pk>/", views.member_detail, name="member_detail"),
     path("<int:pk>/edit/", views.member_edit, name="member_edit"),
+    path("<int:pk>/views/", views.member_views, name="member_views"),
     path("import/", spreadsheet_views.member_import, name="member_import"),
     path(
         "import/<int:pk>/",

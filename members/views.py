@@ -12,15 +12,16 @@ from partyreg.audit import audit_history
 from . import services
 from .filters import MemberFilter
 from .forms import MemberForm, OrganisationMergeForm, OrganisationMoveForm
-from .models import Member, Organisation
+from .models import Member, MemberView, Organisation
 from .permissions import (
     can_add_member_to,
     can_change_member,
     can_import_members,
     can_restructure_organisation,
+    can_see_member_views,
     has_any_role,
 )
-from .scoping import scope_paths, user_roles
+from .scoping import scope_paths
 from .selectors import member_get, member_list, organisation_get, organisations_visible_to
 
 MEMBERS_PER_PAGE = 50
@@ -33,18 +34,6 @@ def apply_validation_error(form, error: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, error)
-
-
-@login_required
-def home(request):
-    return render(
-        request,
-        "partyreg/home.html",
-        {
-            "roles": user_roles(request.user),
-            "own_member": Member.objects.filter(user=request.user).first(),
-        },
-    )
 
 
 def _check_may_place(user, organisation: Organisation) -> None:
@@ -86,6 +75,7 @@ def member_list_view(request):
 @login_required
 def member_detail(request, pk: int):
     member = member_get(request.user, pk)
+    services.member_views_record(user=request.user, members=[member], via=MemberView.Via.PAGE)
     return render(
         request,
         "members/member_detail.html",
@@ -93,8 +83,23 @@ def member_detail(request, pk: int):
             "member": member,
             "history": audit_history(member)[:200],
             "can_change": can_change_member(request.user, member),
+            "can_see_views": can_see_member_views(request.user, member),
         },
     )
+
+
+MEMBER_VIEWS_PER_PAGE = 100
+
+
+@login_required
+def member_views(request, pk: int):
+    """Who opened this member's record, newest first."""
+    member = member_get(request.user, pk)
+    if not can_see_member_views(request.user, member):
+        raise Http404
+    views = MemberView.objects.filter(member=member).select_related("user").order_by("-viewed_at")
+    page = Paginator(views, MEMBER_VIEWS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "members/member_views.html", {"member": member, "page": page})
 
 
 @login_required

@@ -7,4 +7,6 @@ class PartyregConfig(AppConfig):
     verbose_name = _("Infrastructure")
 
     def ready(self):
-        from . import checks  # noqa: F401  (registers the system checks)
+        # The system checks register themselves; twofactor decides at login whether a code
+        # is needed.
+        from . import checks, twofactor  # noqa: F401

@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -58,6 +59,9 @@ INSTALLED_APPS = [
     "django_filters",
     "django_htmx",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "csp",
     "partyreg",
     "members",
     "residence",
@@ -72,7 +76,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "partyreg.twofactor.TwoFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Last, as django-axes requires: it answers locked-out logins.
@@ -102,8 +109,15 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    DATABASES = {
+        "default": dj_database_url.parse(
+            DATABASE_URL, conn_max_age=env_int("PARTYREG_DB_CONN_MAX_AGE", 60)
+        )
+    }
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Behind PgBouncer in transaction mode a server-side cursor (QuerySet.iterator(), the
+    # member export) may not outlive its transaction: PARTYREG_DB_POOLER=1 turns them off.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool("PARTYREG_DB_POOLER")
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -131,9 +145,23 @@ CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or None
 # Without Redis the embedded site runs every task in-process, at the moment it is queued.
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+# Tasks keep their state in rows (print jobs, deliveries), never in results: no task result is
+# stored or awaited, so sending a task never touches the result store (with Redis down, the
+# subscription to a result would fail the page). A task whose result is read says so.
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# A task whose worker died before acknowledging it (killed, machine lost) goes back to its queue
+# after this many seconds. Longer than the longest task (CELERY_TASK_TIME_LIMIT), or a slow task
+# would be handed to a second worker while the first still runs.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("PARTYREG_CELERY_VISIBILITY_SECONDS", 3600),
+    # Sending a task while Redis is down fails at once instead of retrying the connection for
+    # seconds inside a page; what was not sent stays in its row and a sweep sends it later.
+    # Workers reconnect on their own (broker_connection_retry), unaffected by this.
+    "max_retries": 0,
+}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 600
 CELERY_TASK_SOFT_TIME_LIMIT = 540
@@ -163,6 +191,14 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 
+# Two-factor login (TOTP). The policy names who must use it (site administrators and supervising
+# staff); anyone else may enrol from the account menu.
+PARTYREG_TWO_FACTOR_POLICY = "members.permissions.must_use_two_factor"
+OTP_TOTP_ISSUER = "partyreg"
+
+# Sessions are rows of the database (any web process serves any request), saved on every
+# request; partyreg.sessions only reports a database outage while saving as an outage.
+SESSION_ENGINE = "partyreg.sessions"
 # An idle session ends after two hours; every request pushes the limit back.
 SESSION_COOKIE_AGE = env_int("PARTYREG_SESSION_SECONDS", 2 * 60 * 60)
 SESSION_SAVE_EVERY_REQUEST = True
@@ -224,6 +260,21 @@ MESSAGE_TAGS = {message_constants.ERROR: "danger"}
 
 # --- Security -------------------------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"
+# No inline script or style anywhere: code lives in static/js, styles in static/css.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 if PRODUCTION:
@@ -269,4 +320,24 @@ PARTYREG = {
     "IMPORT_MAX_ROWS": env_int("PARTYREG_IMPORT_MAX_ROWS", 20000),
     # Demo logins are shown on the login page only when the demo data is loaded.
     "SHOW_DEMO_LOGINS": env_bool("PARTYREG_SHOW_DEMO_LOGINS", not PRODUCTION),
+    # Reminders (evaluations/reminders.py): per rule, whether it runs and its timing in days.
+    # "escalate_after_days" counts from the deadline (or from the first reminder) to the
+    # message sent one level up. An organisation can switch a rule off for its subtree.
+    "REMINDERS": {
+        # Member not presented to the residence cell: the member, then the workplace secretary.
+        "referral_report": {"enabled": True, "days_before": 7, "escalate_after_days": 7},
+        # Referral not received or not assigned: the commune, then the workplace secretary.
+        "referral_receipt": {"enabled": True, "after_days": 7, "escalate_after_days": 14},
+        # Fewer meetings than the yearly minimum: the cell secretary, then the commune.
+        "cell_meetings": {"enabled": True, "days_before": 30, "escalate_after_days": 15},
+        # Upcoming meeting: every invitee.
+        "meeting_upcoming": {"enabled": True, "days_before": 3},
+        # Comment request near or past its deadline: the cell, then commune and workplace.
+        "comment_due": {"enabled": True, "days_before": 5, "escalate_after_days": 5},
+        # Change notice not acknowledged by the residence side.
+        "notice_unacknowledged": {"enabled": True, "after_days": 7},
+    },
+    # Email deliveries: a claim older than this is taken to be a dead worker's and is retried.
+    "DELIVERY_CLAIM_MINUTES": env_int("PARTYREG_DELIVERY_CLAIM_MINUTES", 15),
+    "DELIVERY_MAX_ATTEMPTS": env_int("PARTYREG_DELIVERY_MAX_ATTEMPTS", 6),
 }

@@ -130,8 +130,13 @@ class ChangeForm(forms.Form):
         self.helper.layout = Layout(
             "kind",
             "effective_on",
-            Div("residence_address", "residence_commune", css_id="change-moved"),
-            Div("workplace_org", css_id="change-workplace"),
+            Div(
+                "residence_address",
+                "residence_commune",
+                css_id="change-moved",
+                data_shown_if="id_kind=moved",
+            ),
+            Div("workplace_org", css_id="change-workplace", data_shown_if="id_kind=changed_workplace"),
             "details",
         )
         self.helper.add_input(Submit("record", _("Record the change"), css_class="btn-lg"))

@@ -10,8 +10,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from members.models import Member
+from members.models import Member, MemberView
 from members.selectors import member_get, organisation_choices
+from members.services import member_views_record
 from members.views import apply_validation_error
 
 from . import permissions, selectors, services
@@ -295,7 +296,9 @@ def referral_issue_many(request):
 @login_required
 def referral_letter(request, pk: int):
     referral = selectors.referral_get(request.user, pk)
-    return _pdf(render_letters([referral]), f"giay-gioi-thieu-{referral.number}-{referral.year}")
+    content = render_letters([referral])
+    member_views_record(user=request.user, members=[referral.member], via=MemberView.Via.LETTER)
+    return _pdf(content, f"giay-gioi-thieu-{referral.number}-{referral.year}")
 
 
 @login_required
@@ -314,7 +317,11 @@ def referral_letters(request):
     if not referrals:
         messages.error(request, _("Tick the referrals whose letters you want to print."))
         return redirect("residence:index")
-    return _pdf(render_letters(referrals), "giay-gioi-thieu")
+    content = render_letters(referrals)
+    member_views_record(
+        user=request.user, members=[r.member for r in referrals], via=MemberView.Via.LETTER
+    )
+    return _pdf(content, "giay-gioi-thieu")
 
 
 def _pdf(content: bytes, name: str) -> HttpResponse:

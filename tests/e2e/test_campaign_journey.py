@@ -33,7 +33,7 @@ def test_open_sit_comment_certify_grade_print(world, page, live_server, log_in, 
     log_in(page, "coquan")
     page.goto(f"{base}/")
     page.get_by_role("button", name="Menu").click()
-    page.get_by_role("link", name="Comments").click()
+    page.get_by_role("link", name="Comments", exact=True).click()
     page.get_by_role("link", name="Open this year's campaign").click()
     page.get_by_label("Organisation").select_option(label="Đảng bộ Sở Tài chính")
     shot(page, "eval_01_open_campaign")
