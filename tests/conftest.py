@@ -53,6 +53,22 @@ def _english_outside_requests():
 
 
 @pytest.fixture(autouse=True)
+def _tasks_in_process():
+    """Tasks run in the test's own process, even where REDIS_URL is set (CI).
+
+    Otherwise a task sent on commit would travel to a Redis queue that no worker reads, and the
+    test would see a job forever queued. The tests that prove the way through Redis to a real
+    worker switch this off for themselves.
+    """
+    from partyreg import celery_app
+
+    was_eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = was_eager
+
+
+@pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
@@ -60,6 +76,18 @@ def _media_root(settings, tmp_path):
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _own_cache(settings, request):
+    """Each test an empty in-memory cache of its own: what one test keeps (the dashboard's
+    figures) never shows in another, nor what an earlier run left in Redis."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": request.node.nodeid,
+        }
+    }
 
 
 @pytest.fixture(autouse=True)
@@ -139,10 +167,16 @@ def world(db):
 
 @pytest.fixture
 def login(client):
-    """``login(user)`` logs the test client in as that user and returns the client."""
+    """``login(user)`` logs the test client in as that user and returns the client.
+
+    A user who must use two-factor login gets a device and a session that has shown its code.
+    """
+    from partyreg.twofactor import client_mark_verified, policy_requires
 
     def _login(user):
         client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        if policy_requires(user):
+            client_mark_verified(client, user)
         return client
 
     return _login

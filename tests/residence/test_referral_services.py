@@ -357,9 +357,12 @@ def _race(*calls):
     outcomes = [None] * len(calls)
 
     def run(index, call):
+        from django.utils import translation
+
         try:
             barrier.wait()
-            outcomes[index] = call()
+            with translation.override("en"):  # the language is per thread; match the source
+                outcomes[index] = call()
         except Exception as error:  # noqa: BLE001 - the outcome is what the test looks at
             outcomes[index] = error
         finally:
