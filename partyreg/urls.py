@@ -1,15 +1,18 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from evaluations import home, reminder_views
 from evaluations.mergers import organisation_merge
 from members import views as member_views
 
-from . import views
+from . import twofactor, views
 
 urlpatterns = [
-    path("", member_views.home, name="home"),
+    path("", home.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/login/", views.LoginView.as_view(), name="login"),
+    path("accounts/two-factor/", twofactor.two_factor_setup, name="two_factor_setup"),
+    path("accounts/two-factor/verify/", twofactor.two_factor_verify, name="two_factor_verify"),
     path("accounts/", include("django.contrib.auth.urls")),
     # A merger carries rows of every app along, so the view gets the top-level service.
     path(
@@ -18,6 +21,12 @@ urlpatterns = [
         {"merge": organisation_merge},
         name="organisation_merge",
     ),
+    path("notifications/", views.notification_list, name="notification_list"),
+    path("notifications/badge/", views.notification_badge, name="notification_badge"),
+    path("notifications/<int:pk>/", views.notification_open, name="notification_open"),
+    path("notifications/read/", views.notification_mark_all_read, name="notification_read_all"),
+    path("notifications/test/", views.notification_send_test, name="notification_send_test"),
+    path("reminders/settings/", reminder_views.reminder_settings, name="reminder_settings"),
     path("members/", include("members.urls")),
     path("residence/", include("residence.urls")),
     path("evaluations/", include("evaluations.urls")),
