@@ -18,13 +18,14 @@ PYTEST_ARGS ?=
 # No single test may hang CI: pytest-timeout fails it after this many seconds.
 PYTEST_TIMEOUT ?= 300
 
-.PHONY: help run test pytest lint bench messages compilemessages worker beat clean venv
+.PHONY: help run test pytest lint bench load messages compilemessages worker beat clean venv
 
 help:
 	@echo "make run              install, migrate, load the demo data, serve http://$(HOST):$(PORT)"
 	@echo "make test             make lint, then the whole test suite (make pytest: the suite only)"
 	@echo "make lint             ruff check, ruff format --check, makemigrations --check"
 	@echo "make bench            run the benchmarks (bench/)"
+	@echo "make load             load test: 50 users for 60 s on gunicorn + PostgreSQL + Redis"
 	@echo "make messages         extract strings to locale/vi/LC_MESSAGES/django.po (needs gettext)"
 	@echo "make compilemessages  compile locale/**/*.po to .mo (polib, no gettext needed)"
 	@echo "make worker | beat    Celery worker / scheduler (needs REDIS_URL)"
@@ -67,6 +68,12 @@ lint: venv
 
 bench: venv
 	$(PY) -m bench
+
+# Not part of `make test`: it takes about two minutes. Needs PostgreSQL and Redis on 127.0.0.1
+# (DATABASE_URL, REDIS_URL; defaults in bench/load.py). LOAD_ARGS="--users 5 --seconds 5".
+LOAD_ARGS ?=
+load: compilemessages
+	$(PY) -m bench.load $(LOAD_ARGS)
 
 messages: venv
 	@command -v xgettext >/dev/null || { echo "makemessages needs gettext: apt install gettext"; exit 1; }
