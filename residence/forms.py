@@ -136,7 +136,11 @@ class ChangeForm(forms.Form):
                 css_id="change-moved",
                 data_shown_if="id_kind=moved",
             ),
-            Div("workplace_org", css_id="change-workplace", data_shown_if="id_kind=changed_workplace"),
+            Div(
+                "workplace_org",
+                css_id="change-workplace",
+                data_shown_if="id_kind=changed_workplace",
+            ),
             "details",
         )
         self.helper.add_input(Submit("record", _("Record the change"), css_class="btn-lg"))
