@@ -141,7 +141,8 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+# (memory://localhost/: an in-process queue; with a host named kombu does not warn about it.)
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = REDIS_URL or None
 # Without Redis the embedded site runs every task in-process, at the moment it is queued.
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL

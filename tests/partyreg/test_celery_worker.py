@@ -127,7 +127,7 @@ def test_without_redis_url_tasks_run_in_process(tmp_path):
 
     assert state == {
         "eager": True,
-        "broker": "memory://",
+        "broker": "memory://localhost/",
         "result_class": "EagerResult",
         "value": "pong:in-process",
     }
