@@ -13,9 +13,12 @@ way production runs, so the figures include the broker, the database reads and t
 3. One comment changed, "print all" again: how many sheets the job had to render (1).
 Also: merging 250 ready sheets with pikepdf and with pypdf, in this process.
 
-The machine is shared; every figure is printed with the load average.
+The machine is shared; every figure is printed with the load average, and the rendering figures
+also as CPU time per sheet (sheets per CPU-second times the 2 cores), which load does not skew
+as much as wall-clock time.
 
 .venv/bin/python -m bench sheets
+BENCH_SHEETS=250 BENCH_PLAIN_SHEETS=60 .venv/bin/python -m bench sheets   # quicker, on a busy box
 """
 
 import io
@@ -30,7 +33,7 @@ from pathlib import Path
 DATABASE_URL = "postgres://postgres@127.0.0.1:5432/partyreg_bench_sheets"
 REDIS_URL = "redis://127.0.0.1:6379/7"
 WORKERS = 2
-PLAIN_LOOP_SHEETS = 200
+PLAIN_LOOP_SHEETS = int(os.environ.get("BENCH_PLAIN_SHEETS", "200"))
 MERGE_SHEETS = 250
 CAMPAIGN_YEAR = 2026
 TIMEOUT = 1800
@@ -84,7 +87,8 @@ def setup() -> None:
     call_command("migrate", verbosity=0)
     if not demo_loaded():
         print("Loading the bloc-sized demo…", flush=True)
-        call_command("load_demo", size="bloc")
+        # Without the demo's workflows: prepare() gives every member a referral of its own.
+        call_command("load_demo", size="bloc", workflows=False)
 
 
 def prepare() -> "Campaign":  # noqa: F821
@@ -352,13 +356,13 @@ def cold(campaign, worker) -> None:
     for request_id in ids:
         queue_sheet_render(request_id)
     done = _wait(
-        lambda: PrintedSheet.objects.filter(request__campaign=campaign).count() >= len(ids),
+        lambda: PrintedSheet.objects.filter(request_id__in=ids).count() >= len(ids),
         sampler,
     )
     elapsed = time.perf_counter() - started
     cpu_per_sheet = (sum(_cpu_seconds(p) for p in pids) - cpu_before) / len(ids)
     sampler.sample()
-    pages = sum(PrintedSheet.objects.values_list("pages", flat=True))
+    pages = sum(PrintedSheet.objects.filter(request_id__in=ids).values_list("pages", flat=True))
     print(
         f"1. Cold: {len(ids):,} sheets ({pages:,} pages) by {WORKERS} Celery worker processes in "
         f"{elapsed:.1f} s = {len(ids) / elapsed:.1f} sheets/s{'' if done else ' (TIMED OUT)'} "
@@ -374,25 +378,30 @@ def cold(campaign, worker) -> None:
 
 
 def plain_loop(campaign, total: int) -> None:
-    """weasyprint.HTML(...).write_pdf with a fresh font configuration and stylesheet each."""
+    """weasyprint.HTML(...).write_pdf with a fresh font configuration and stylesheets each."""
     from django.template.loader import render_to_string
     from weasyprint import HTML
 
     from evaluations import sheets
-    from partyreg.pdf import PDF_ORIGIN, StaticOnlyFetcher, load_resources
+    from partyreg.pdf import PDF_ORIGIN, StaticOnlyFetcher, _parse_static_css, load_resources
 
     ids = _ids(campaign)[:PLAIN_LOOP_SHEETS]
+    rss_before = _status_kib(os.getpid(), "VmRSS")
+    cpu_before = time.process_time()
     started = time.perf_counter()
     for request_id in ids:
         request = sheets.sheet_queryset().get(pk=request_id)
+        sheets.ensure_verification_code(request)
         html = render_to_string(
             sheets.SHEET_TEMPLATE, sheets.sheet_context(sheets.sheet_inputs(request))
         )
         resources = load_resources()
+        own = [_parse_static_css(name, resources.font_config) for name in sheets.SHEET_STYLESHEETS]
         HTML(string=html, base_url=PDF_ORIGIN, url_fetcher=StaticOnlyFetcher()).write_pdf(
-            stylesheets=[resources.stylesheet], font_config=resources.font_config
+            stylesheets=[resources.stylesheet, *own], font_config=resources.font_config
         )
     elapsed = time.perf_counter() - started
+    cpu_per_sheet = (time.process_time() - cpu_before) / len(ids)
     rate = len(ids) / elapsed
     print(
         f"   plain loop (1 process, fresh HTML().write_pdf per sheet): {len(ids)} sheets in "
@@ -400,12 +409,19 @@ def plain_loop(campaign, total: int) -> None:
         f"{total / rate / 60:.1f} min [{_load()}]",
         flush=True,
     )
+    print(
+        f"   plain loop CPU time {1000 * cpu_per_sheet:.0f} ms per sheet: "
+        f"{WORKERS / cpu_per_sheet:.1f} sheets/s on {WORKERS} otherwise idle cores; memory "
+        f"{rss_before / 1024:.0f} → {_status_kib(os.getpid(), 'VmRSS') / 1024:.0f} MiB",
+        flush=True,
+    )
 
 
-def print_all(campaign, actor, label: str) -> None:
+def print_all(campaign, actor, label: str, pids=()) -> None:
     from evaluations.models import PrintJob
     from evaluations.sheets import print_job_start
 
+    cpu_before = sum(_cpu_seconds(p) for p in pids)
     started = time.perf_counter()
     job = print_job_start(actor=actor, campaign=campaign, request_ids=_ids(campaign))
     _wait(
@@ -423,6 +439,13 @@ def print_all(campaign, actor, label: str) -> None:
         f"{job.rendered} [{_load()}]",
         flush=True,
     )
+    if pids:
+        cpu = sum(_cpu_seconds(p) for p in pids) - cpu_before
+        print(
+            f"   worker CPU time {cpu:.1f} s: {cpu / WORKERS:.1f} s on {WORKERS} otherwise idle "
+            "cores (plus the database's)",
+            flush=True,
+        )
     if job.error:
         print(f"   error: {job.error}")
 
@@ -456,12 +479,12 @@ def merges(campaign) -> None:
     )
 
 
-def reprint_one(campaign, actor) -> None:
+def reprint_one(campaign, actor, pids=()) -> None:
     request = campaign.requests.get(pk=_ids(campaign)[0])
     answer = request.answers.order_by("criterion__position").first()
     answer.comment = f"{answer.comment} Đã bổ sung sau khi in ({time.time():.0f})."
     answer.save(update_fields=["comment"])
-    print_all(campaign, actor, "3. Reprint after changing one comment")
+    print_all(campaign, actor, "3. Reprint after changing one comment", pids)
 
 
 def run() -> None:
@@ -472,8 +495,9 @@ def run() -> None:
     actor = get_user_model().objects.get(username="khoi")
     total = min(LIMIT, campaign.requests.count())
     print(f"{total:,} certified comments; {os.cpu_count()} CPUs; {_load()}", flush=True)
+    # The broker database this run uses (REDIS_URL may point at another than the default).
     subprocess.run(
-        ["redis-cli", "-n", REDIS_URL.rsplit("/", 1)[1], "flushdb"],
+        ["redis-cli", "-n", os.environ["REDIS_URL"].rsplit("/", 1)[1], "flushdb"],
         check=False,
         stdout=subprocess.DEVNULL,
     )
@@ -481,9 +505,10 @@ def run() -> None:
     try:
         cold(campaign, worker)
         plain_loop(campaign, total)
-        print_all(campaign, actor, "2. Print all, sheets ready")
+        pids = _children(worker.pid)
+        print_all(campaign, actor, "2. Print all, sheets ready", pids)
         merges(campaign)
-        reprint_one(campaign, actor)
+        reprint_one(campaign, actor, pids)
     finally:
         worker.terminate()
         try:

@@ -12,8 +12,9 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from members.models import Organisation
+from members.models import MemberView, Organisation
 from members.scoping import in_scope
+from members.services import member_views_record
 
 from . import permissions, sheets
 from .models import Campaign, CommentRequest, PrintJob
@@ -59,6 +60,7 @@ def sheet_pdf(request, pk: int):
     """The sheet of one certified comment, rendered now if it is not up to date."""
     comment = _certified_request_or_404(request.user, pk)
     sheet, _rendered = sheets.sheet_ensure(comment)
+    member_views_record(user=request.user, members=[comment.member], via=MemberView.Via.SHEET)
     return FileResponse(
         sheet.pdf.open("rb"),
         content_type="application/pdf",

@@ -89,3 +89,9 @@ def print_job_chunk_task(self, job_id: int, position: int, size: int) -> bool:
             ),
         )
     return False
+
+
+@shared_task(soft_time_limit=60, time_limit=90)
+def print_jobs_requeue_task() -> int:
+    """Send again the print jobs whose task was lost (broker down, worker lost)."""
+    return sheets.print_jobs_requeue()

@@ -14,16 +14,20 @@ slipped into a src or href can never make the server read a local file or call a
 import logging
 import mimetypes
 import os
+import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
+import cssselect2
+import lxml.html
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
 from weasyprint import CSS, HTML
+from weasyprint.html import UA, UA_COUNTER_STYLE, UA_FORM_STYLESHEET
 from weasyprint.text import ffi as weasyprint_ffi
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
@@ -128,16 +132,34 @@ class PdfResources:
     font_config: FontConfiguration
     stylesheet: CSS
     pid: int
+    # A document's own stylesheets (static paths such as "pdf/sheet.css"), parsed at first use.
+    extra: dict[str, CSS] = field(default_factory=dict)
+
+    def stylesheets(self, names=()) -> list[CSS]:
+        """The shared stylesheet, then each of ``names`` parsed once into this configuration."""
+        sheets = [self.stylesheet]
+        for name in names:
+            sheet = self.extra.get(name)
+            if sheet is None:
+                with _shared_lock:
+                    sheet = self.extra.get(name) or _parse_static_css(name, self.font_config)
+                    self.extra[name] = sheet
+            sheets.append(sheet)
+        return sheets
+
+
+def _parse_static_css(name: str, font_config: FontConfiguration) -> CSS:
+    return CSS(
+        url=urljoin(_static_url_prefixes()[0], name),
+        url_fetcher=StaticOnlyFetcher(),
+        font_config=font_config,
+    )
 
 
 def load_resources() -> PdfResources:
     """A new font configuration and the shared stylesheet parsed into it, with its fonts."""
     font_config = FontConfiguration()
-    stylesheet = CSS(
-        url=urljoin(_static_url_prefixes()[0], SHARED_STYLESHEET),
-        url_fetcher=StaticOnlyFetcher(),
-        font_config=font_config,
-    )
+    stylesheet = _parse_static_css(SHARED_STYLESHEET, font_config)
     return PdfResources(font_config=font_config, stylesheet=stylesheet, pid=os.getpid())
 
 
@@ -185,12 +207,68 @@ def _warn_if_no_harfbuzz_subset() -> None:
         )
 
 
+# --- The user-agent stylesheet, without rules that match every element for nothing -----------
+
+# WeasyPrint's HTML5 stylesheet gives every element a ::marker and five footnote / note pseudo-
+# elements (selectors with no element name), so each element of a document had six pseudo-element
+# styles computed: about 15 ms of a 160 ms comment sheet. Markers only exist on list items (li,
+# summary); the documents here use no CSS footnotes or notes (float: footnote), so those rules
+# are left out.
+_UNIVERSAL_MARKER = re.compile(r"^::marker \{", re.MULTILINE)
+_COUNTER_STYLE_RULES = re.compile(r"^@counter-style [^\n]*\n", re.MULTILINE)
+_NOTE_RULES = re.compile(r"^::(?:footnote|note)-[a-z]+ \{[^}]*\}\n", re.MULTILINE)
+
+
+def print_ua_css() -> str:
+    text, markers = _UNIVERSAL_MARKER.subn("li::marker, summary::marker {", UA)
+    text, notes = _NOTE_RULES.subn("", text)
+    # The counter styles are in UA_COUNTER_STYLE already (WeasyPrint's own parse of UA, passed
+    # below); parsed a second time, 'disc' and 'decimal' are refused with a warning in the log.
+    text = _COUNTER_STYLE_RULES.sub("", text)
+    if (markers, notes) != (1, 5):
+        # A WeasyPrint upgrade changed its stylesheet: keep it whole rather than guess.
+        logger.warning("WeasyPrint's user-agent stylesheet changed; using it unmodified.")
+        return UA
+    return text
+
+
+_ua_stylesheet: CSS | None = None
+
+
+def print_ua_stylesheet() -> CSS:
+    global _ua_stylesheet
+    if _ua_stylesheet is None:
+        _ua_stylesheet = CSS(string=print_ua_css(), counter_style=UA_COUNTER_STYLE)
+    return _ua_stylesheet
+
+
+class PrintHTML(HTML):
+    """An HTML document parsed by libxml2 and styled by the trimmed user-agent stylesheet above.
+
+    WeasyPrint parses with tinyhtml5, in pure Python: 18 ms for a 9 kB comment sheet, against
+    0.3 ms for lxml's parser, with the same pages drawn. The markup parsed here is the project's
+    own templates (autoescaped), not arbitrary web pages, so an HTML5 parser's error recovery is
+    not needed.
+    """
+
+    def __init__(self, *, string: str, base_url: str, url_fetcher, media_type: str = "print"):
+        root = lxml.html.document_fromstring(string)
+        self.base_url = base_url
+        self.url_fetcher = url_fetcher
+        self.media_type = media_type
+        self.wrapper_element = cssselect2.ElementWrapper.from_html_root(root, content_language=None)
+        self.etree_element = self.wrapper_element.etree_element
+
+    def _ua_stylesheets(self, forms=False):
+        return [print_ua_stylesheet(), UA_FORM_STYLESHEET] if forms else [print_ua_stylesheet()]
+
+
 # --- Rendering --------------------------------------------------------------------------------
 
 
-def _document(html: str, resources: PdfResources):
-    return HTML(string=html, base_url=PDF_ORIGIN, url_fetcher=StaticOnlyFetcher()).render(
-        stylesheets=[resources.stylesheet], font_config=resources.font_config
+def _document(html: str, resources: PdfResources, stylesheets=()):
+    return PrintHTML(string=html, base_url=PDF_ORIGIN, url_fetcher=StaticOnlyFetcher()).render(
+        stylesheets=resources.stylesheets(stylesheets), font_config=resources.font_config
     )
 
 
@@ -200,15 +278,18 @@ def render_pdf(
     *,
     request=None,
     resources: PdfResources | None = None,
+    stylesheets=(),
 ) -> bytes:
     """Render a template extending pdf/document.html to PDF bytes.
 
+    ``stylesheets``: the document's own static stylesheets, applied after party.css and parsed
+    once per process (a <style> element in the template is parsed again at every render).
     `resources` is for benchmarks comparing fresh configurations; callers leave it out.
     """
     html = render_to_string(template_name, context, request=request)
     resources = resources or shared_resources()
     with _render_lock:
-        return _document(html, resources).write_pdf()
+        return _document(html, resources, stylesheets).write_pdf()
 
 
 def render_pdf_many(
@@ -217,6 +298,7 @@ def render_pdf_many(
     *,
     request=None,
     resources: PdfResources | None = None,
+    stylesheets=(),
 ) -> bytes:
     """One PDF of many sheets, each starting on a new page, with its own page numbering.
 
@@ -229,7 +311,7 @@ def render_pdf_many(
     with _render_lock:
         for context in contexts:
             document = _document(
-                render_to_string(template_name, context, request=request), resources
+                render_to_string(template_name, context, request=request), resources, stylesheets
             )
             first = first or document
             pages.extend(document.pages)

@@ -113,6 +113,32 @@ def test_long_comment_flows_onto_more_pages_with_the_signatures_on_the_last(worl
     assert all(f"Mã xác minh: {request.verification_code}" in page for page in pages)
 
 
+def _page_of(pages: list[str], text: str) -> int:
+    return next(i for i, page in enumerate(pages) if text in page)
+
+
+def test_a_long_comment_runs_on_across_the_page_break(world):
+    filler = LONG_COMMENT[:600]
+    long_ones = [f"Mở đầu {k}. {filler} Kết thúc {k}." for k in range(1, 7)]
+    sheet, _ = render(certified(world, answers__comments=long_ones))
+    pages = pdf_pages(sheet.pdf.read())
+    # No whole row pushed to the next page behind a blank half page: a comment runs on.
+    assert any(
+        _page_of(pages, f"Mở đầu {k}.") != _page_of(pages, f"Kết thúc {k}.") for k in range(1, 7)
+    )
+
+
+def test_a_short_comment_stays_whole_on_one_page(world):
+    filler = LONG_COMMENT[:250]
+    short_ones = [f"Mở đầu {k}. {filler} Kết thúc {k}." for k in range(1, 7)]
+    sheet, _ = render(certified(world, answers__comments=short_ones))
+    pages = pdf_pages(sheet.pdf.read())
+    assert len(pages) >= 2
+    assert all(
+        _page_of(pages, f"Mở đầu {k}.") == _page_of(pages, f"Kết thúc {k}.") for k in range(1, 7)
+    )
+
+
 def test_unchanged_sheet_is_not_rendered_again_and_a_changed_comment_is(
     world, django_capture_on_commit_callbacks
 ):

@@ -183,6 +183,43 @@ def test_a_forked_process_builds_its_own(monkeypatch):
     assert shared_resources().font_config is not first.font_config
 
 
+def test_a_documents_own_stylesheet_is_parsed_once_after_the_shared_one():
+    resources = pdf.load_resources()
+    first = resources.stylesheets(("pdf/sheet.css",))
+    again = resources.stylesheets(("pdf/sheet.css",))
+
+    assert first[0] is resources.stylesheet
+    assert len(first) == 2 and again[1] is first[1]
+
+
+def test_the_user_agent_stylesheet_gives_markers_to_list_items_only():
+    css = pdf.print_ua_css()
+
+    assert "li::marker, summary::marker {" in css
+    assert "\n::marker {" not in css and "::footnote-call" not in css
+    # The rest of WeasyPrint's stylesheet is kept: lists still show their bullets.
+    reader = read(
+        pdf.PrintHTML(
+            string="<ul><li>Một</li></ul>", base_url=PDF_ORIGIN, url_fetcher=StaticOnlyFetcher()
+        )
+        .render(stylesheets=[shared_resources().stylesheet])
+        .write_pdf()
+    )
+    assert "•" in reader.pages[0].extract_text()
+
+
+def test_markup_is_parsed_as_html_entities_comments_and_void_elements_included():
+    html = "<p>Đảng&nbsp;viên&#32;Ộ<br>dòng hai<!-- không in --></p><hr><p>Hết.</p>"
+    reader = read(
+        pdf.PrintHTML(string=html, base_url=PDF_ORIGIN, url_fetcher=StaticOnlyFetcher())
+        .render(stylesheets=[shared_resources().stylesheet])
+        .write_pdf()
+    )
+    text = text_of(reader.pages[0])
+
+    assert "Đảng viên Ộ dòng hai Hết." in text and "không in" not in text
+
+
 # --- HarfBuzz subsetter ------------------------------------------------------------------------
 
 
