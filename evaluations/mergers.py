@@ -8,10 +8,9 @@ apps above it.
 """
 
 from django.db import transaction
-from django.utils.translation import gettext as _
 
+from members import services as member_services
 from members.models import Organisation
-from partyreg.audit import audit_record_many
 from residence import services as residence_services
 
 from .models import CommentRequest
@@ -28,18 +27,12 @@ def organisation_merge(
     )
     open_requests = CommentRequest.objects.filter(state__in=OPEN_REQUEST_STATES)
     for field in ("commune", "residence_cell", "workplace_org"):
-        rows = list(
-            open_requests.select_for_update().filter(**{field: source}).select_related("member")
-        )
-        if not rows:
-            continue
-        open_requests.filter(pk__in=[r.pk for r in rows]).update(**{field: target})
-        audit_record_many(
+        member_services.organisation_follow_merge(
             actor=actor,
-            action="organisation.follow_merge",
-            targets=rows,
-            changes={field: [str(source), str(target)]},
-            note=note or _("Organisations merged"),
-            subject_of=lambda row: row.member,
+            queryset=open_requests,
+            field_name=field,
+            source=source,
+            target=target,
+            note=note,
         )
     return merged

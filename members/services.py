@@ -462,3 +462,25 @@ def member_views_record(*, user, members, via: str) -> None:
     if not user.is_authenticated:
         return
     MemberView.objects.bulk_create([MemberView(user=user, member=m, via=via) for m in members])
+
+
+def organisation_follow_merge(*, actor, queryset, field_name: str, source, target, note="") -> None:
+    """Points the rows of ``queryset`` whose ``field_name`` is ``source`` at ``target``.
+
+    For the apps whose rows follow a merger (referrals, notices, comment requests): the rows are
+    locked, moved in one UPDATE and audited one entry each, against their member.
+    """
+    rows = list(
+        queryset.select_for_update().filter(**{field_name: source}).select_related("member")
+    )
+    if not rows:
+        return
+    queryset.filter(pk__in=[r.pk for r in rows]).update(**{field_name: target})
+    audit_record_many(
+        actor=actor,
+        action="organisation.follow_merge",
+        targets=rows,
+        changes={field_name: [str(source), str(target)]},
+        note=note or _("Organisations merged"),
+        subject_of=lambda row: row.member,
+    )

@@ -1,11 +1,9 @@
 """Organisation mergers, carried over to the residence side."""
 
 from django.db import transaction
-from django.utils.translation import gettext as _
 
 from members import services as member_services
 from members.models import Organisation
-from partyreg.audit import audit_record_many
 
 from ..models import ChangeNotice, Referral
 from ._transitions import State
@@ -35,18 +33,12 @@ def organisation_merge(
         (open_notices, "commune"),
         (open_notices, "residence_cell"),
     ):
-        rows = list(
-            queryset.select_for_update().filter(**{field_name: source}).select_related("member")
-        )
-        if not rows:
-            continue
-        queryset.filter(pk__in=[r.pk for r in rows]).update(**{field_name: target})
-        audit_record_many(
+        member_services.organisation_follow_merge(
             actor=actor,
-            action="organisation.follow_merge",
-            targets=rows,
-            changes={field_name: [str(source), str(target)]},
-            note=note or _("Organisations merged"),
-            subject_of=lambda row: row.member,
+            queryset=queryset,
+            field_name=field_name,
+            source=source,
+            target=target,
+            note=note,
         )
     return merged
