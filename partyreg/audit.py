@@ -2,7 +2,7 @@
 
 import datetime
 import decimal
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -72,6 +72,38 @@ def audit_record(
         changes={k: [_plain(v[0]), _plain(v[1])] for k, v in (changes or {}).items()},
         note=note,
     )
+
+
+def audited_update(
+    *,
+    actor,
+    obj: models.Model,
+    values: dict[str, Any],
+    take_snapshot: Callable[[models.Model], dict[str, Any]],
+    action: str,
+    note: str | Callable[[models.Model], str] = "",
+    subject: models.Model | None = None,
+) -> models.Model:
+    """Sets ``values`` on ``obj``, saves it and records the difference ``take_snapshot`` sees.
+
+    ``note`` may be a function of the saved row, for a note that names what the change set.
+
+    The services' state machines call it once they have checked the move is allowed: one way
+    to change a row's state and fields with its audit entry, whatever the model.
+    """
+    before = take_snapshot(obj)
+    for name, value in values.items():
+        setattr(obj, name, value)
+    obj.save()
+    audit_record(
+        actor=actor,
+        action=action,
+        target=obj,
+        subject=subject,
+        changes=changes_between(before, take_snapshot(obj)),
+        note=note(obj) if callable(note) else note,
+    )
+    return obj
 
 
 def _actor_fields(actor) -> dict:

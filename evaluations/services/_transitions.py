@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 
 from members.models import Member
-from partyreg.audit import audit_record, changes_between, snapshot
+from partyreg.audit import audited_update, snapshot
 from residence.models import Referral
 
 from ..models import Campaign, CommentRequest
@@ -109,22 +109,17 @@ def _transition(
         raise PermissionDenied(refusal)
     if to not in ALLOWED_TRANSITIONS[locked.state]:
         raise _wrong_state(locked, to)
-    before = snapshot(locked, REQUEST_AUDIT_FIELDS)
     if prepare is not None:
         fields.update(prepare(locked))
-    locked.state = to
-    for name, value in fields.items():
-        setattr(locked, name, value)
-    locked.save()
-    audit_record(
+    return audited_update(
         actor=actor,
+        obj=locked,
+        values={"state": to, **fields},
+        take_snapshot=lambda row: snapshot(row, REQUEST_AUDIT_FIELDS),
         action=action,
-        target=locked,
         subject=locked.member,
-        changes=changes_between(before, snapshot(locked, REQUEST_AUDIT_FIELDS)),
-        note=note(locked) if callable(note) else note,
+        note=note,
     )
-    return locked
 
 
 def _refuse_closed(campaign: Campaign) -> None:

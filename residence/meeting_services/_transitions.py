@@ -4,7 +4,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from partyreg.audit import audit_record, changes_between, snapshot
+from partyreg.audit import audited_update, snapshot
 
 from .. import meeting_permissions as permissions
 from ..meeting_models import Attendance, Meeting
@@ -73,19 +73,14 @@ def _move(*, actor, meeting: Meeting, to: str, action: str, note: str = "", **fi
             % {"meeting": meeting, "state": meeting.get_state_display().lower()},
             code="wrong_state",
         )
-    before = _meeting_snapshot(meeting)
-    meeting.state = to
-    for name, value in fields.items():
-        setattr(meeting, name, value)
-    meeting.save()
-    audit_record(
+    return audited_update(
         actor=actor,
+        obj=meeting,
+        values={"state": to, **fields},
+        take_snapshot=_meeting_snapshot,
         action=action,
-        target=meeting,
-        changes=changes_between(before, _meeting_snapshot(meeting)),
         note=note,
     )
-    return meeting
 
 
 def _mark(row: Attendance) -> dict:

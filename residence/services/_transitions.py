@@ -3,7 +3,7 @@
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 
-from partyreg.audit import audit_record, changes_between, snapshot
+from partyreg.audit import audited_update, snapshot
 
 from ..models import Referral
 
@@ -66,17 +66,12 @@ def _transition(
         raise PermissionDenied(refusal)
     if to not in ALLOWED_TRANSITIONS[locked.state]:
         raise _wrong_state(locked, to)
-    before = snapshot(locked, REFERRAL_AUDIT_FIELDS)
-    locked.state = to
-    for name, value in fields.items():
-        setattr(locked, name, value)
-    locked.save()
-    audit_record(
+    return audited_update(
         actor=actor,
+        obj=locked,
+        values={"state": to, **fields},
+        take_snapshot=lambda row: snapshot(row, REFERRAL_AUDIT_FIELDS),
         action=action,
-        target=locked,
         subject=locked.member,
-        changes=changes_between(before, snapshot(locked, REFERRAL_AUDIT_FIELDS)),
         note=note,
     )
-    return locked
