@@ -49,12 +49,14 @@ def test_killed_worker_job_completes_once(ops_database, redis_server, tmp_path):
     second = None
     try:
         job_id = seed(env, "print", str(seeded["campaign"]), seeded["username"])["job"]
-        # Killed once a file is made and while the next is being made: mid-job.
+        # Killed once a file is made and while the next is being made: mid-job. "Being made"
+        # is read from the worker's log (a chunk received, not yet succeeded): killed just
+        # after a chunk ends and before the next arrives, the worker would hold nothing.
         at_kill = wait_until(
-            lambda: (s := job_state(ops_database, job_id))["files"] and s,
+            lambda: job_state(ops_database, job_id)["files"] and _chunks_in_hand(first.text()),
             90,
             interval=0.05,
-            what="the first file of the job",
+            what="the first file of the job, with the next chunk in the worker's hands",
         )
         first.kill()
         at_kill = job_state(ops_database, job_id)
@@ -93,10 +95,18 @@ def test_killed_worker_job_completes_once(ops_database, redis_server, tmp_path):
     assert pages == sheet_pages[0]
 
     # The chunk the first worker held was handed to the second one: same task id.
-    held = set(re.findall(r"print_job_chunk_task\[([0-9a-f-]+)\] received", first.text()))
-    finished = set(re.findall(r"print_job_chunk_task\[([0-9a-f-]+)\] succeeded", first.text()))
     redelivered = set(re.findall(r"print_job_chunk_task\[([0-9a-f-]+)\] received", second.text()))
-    assert (held - finished) & redelivered, (first.text()[-2000:], second.text()[-2000:])
+    assert _chunks_in_hand(first.text()) & redelivered, (
+        first.text()[-2000:],
+        second.text()[-2000:],
+    )
+
+
+def _chunks_in_hand(log: str) -> set[str]:
+    """Chunk tasks a worker's log shows received and not (yet) succeeded."""
+    held = set(re.findall(r"print_job_chunk_task\[([0-9a-f-]+)\] received", log))
+    finished = set(re.findall(r"print_job_chunk_task\[([0-9a-f-]+)\] succeeded", log))
+    return held - finished
 
 
 def test_killed_worker_email_is_sent_once(ops_database, redis_server, tmp_path):
