@@ -4,11 +4,11 @@ Runs on its own PostgreSQL database (partyreg_bench_sheets, the bloc-sized demo:
 members) and a real Celery worker pool of 2 processes on the "printing" queue behind Redis, the
 way production runs, so the figures include the broker, the database reads and the file writes.
 
-1. Cold: every PrintedSheet deleted, then one render task per certified comment queued
-   (what certification does); sheets/s until the last is written, with each worker process's
-   resident memory sampled (start, end, peak). Next to it, a plain loop in this process calling
-   weasyprint.HTML(...).write_pdf with a fresh font configuration and stylesheet per sheet, on a
-   few hundred sheets, extrapolated to the bloc.
+1. Cold: every PrintedSheet deleted, then each cell's certified comments queued for rendering
+   as certifying the cell does (tasks of evaluations.sheets.RENDER_BATCH sheets); sheets/s until
+   the last is written, with each worker process's resident memory sampled (start, end, peak).
+   Next to it, a plain loop in this process calling weasyprint.HTML(...).write_pdf with a fresh
+   font configuration and stylesheet per sheet, on a few hundred sheets, extrapolated to the bloc.
 2. "Print all" with every sheet ready: seconds from the job's creation to its last file.
 3. One comment changed, "print all" again: how many sheets the job had to render (1).
 Also: merging 250 ready sheets with pikepdf and with pypdf, in this process.
@@ -353,8 +353,15 @@ def cold(campaign, worker) -> None:
     sampler = MemorySampler(pids)
     cpu_before = sum(_cpu_seconds(p) for p in pids)
     started = time.perf_counter()
-    for request_id in ids:
-        queue_sheet_render(request_id)
+    # What certifying every cell's comments does: one certification per cell, whose sheets
+    # are queued in batches (evaluations.sheets.RENDER_BATCH) once it is committed.
+    by_cell: dict[int, list[int]] = {}
+    for request_id, cell_id in campaign.requests.filter(pk__in=ids).values_list(
+        "pk", "residence_cell_id"
+    ):
+        by_cell.setdefault(cell_id, []).append(request_id)
+    for cell_ids in by_cell.values():
+        queue_sheet_render(cell_ids)
     done = _wait(
         lambda: PrintedSheet.objects.filter(request_id__in=ids).count() >= len(ids),
         sampler,

@@ -31,9 +31,10 @@ PASSING_ERRORS = (OperationalError, InterfaceError)
     soft_time_limit=60,
     time_limit=90,
 )
-def render_sheet_task(request_id: int) -> bool:
-    """Render one certified request's sheet if its content changed since it was last printed."""
-    return sheets.sheet_render(request_id)
+def render_sheet_task(request_ids: list[int] | int) -> int:
+    """Render the certified requests' sheets whose content changed since they were last
+    printed; how many were rendered. (A single id: a task queued before batches existed.)"""
+    return sheets.sheet_render([request_ids] if isinstance(request_ids, int) else request_ids)
 
 
 @shared_task(acks_late=True, soft_time_limit=60, time_limit=90)

@@ -11,11 +11,13 @@ relative to it) and data: URIs; anything else is refused and logged, so user-con
 slipped into a src or href can never make the server read a local file or call a URL.
 """
 
+import copy
 import logging
 import mimetypes
 import os
 import re
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -183,6 +185,7 @@ def shared_resources() -> PdfResources:
     with _shared_lock:
         if _shared is None or _shared.pid != os.getpid():
             _warn_if_no_harfbuzz_subset()
+            install_line_cache()
             _shared = load_resources()
         return _shared
 
@@ -205,6 +208,108 @@ def _warn_if_no_harfbuzz_subset() -> None:
             "PDFs about 2.5 times slower. Install %s.",
             HARFBUZZ_SUBSET_PACKAGE,
         )
+
+
+# --- Lines of text laid out once per process ------------------------------------------------
+
+# Most lines of a comment sheet are the same on every sheet: the criteria and their levels, the
+# headings, the signature blocks. WeasyPrint asks Pango to lay out each line of each document
+# afresh (split_first_line: shape the text, find where the line breaks, measure it); 85% of those
+# calls on the bloc's sheets repeat one already made. The result depends only on the text, the
+# width, the arguments and the style properties below (those split_first_line, Layout.setup and
+# first_line_metrics read), so it is kept per font configuration, the least recently used
+# forgotten first. Each caller gets its own copy of the (deactivated) Layout, which holds only
+# the text and its metrics: drawing re-creates the Pango layout from them, as it always does.
+LINE_CACHE_SIZE = 4096
+# WeasyPrint versions whose split_first_line this cache was checked against.
+LINE_CACHE_VERSIONS = ("70.",)
+LINE_STYLE_PROPERTIES = (
+    "direction",
+    "font_family",
+    "font_feature_settings",
+    "font_kerning",
+    "font_language_override",
+    "font_size",
+    "font_stretch",
+    "font_style",
+    "font_variant_alternates",
+    "font_variant_caps",
+    "font_variant_east_asian",
+    "font_variant_ligatures",
+    "font_variant_numeric",
+    "font_variant_position",
+    "font_variation_settings",
+    "font_weight",
+    "hyphenate_character",
+    "hyphenate_limit_chars",
+    "hyphenate_limit_zone",
+    "hyphens",
+    "lang",
+    "letter_spacing",
+    "line_height",
+    "overflow_wrap",
+    "tab_size",
+    "text_decoration_line",
+    "white_space",
+    "word_break",
+    "word_spacing",
+)
+
+
+def _line_style_key(style) -> tuple:
+    # Computed once per style object (one per element and per anonymous box).
+    key = style.__dict__.get("_partyreg_line_key")
+    if key is None:
+        key = tuple(repr(style[name]) for name in LINE_STYLE_PROPERTIES)
+        style.__dict__["_partyreg_line_key"] = key
+    return key
+
+
+def cached_split_first_line(split_first_line):
+    """``split_first_line`` with its results kept per font configuration (see above)."""
+
+    def split(text, style, context, max_width, justification_spacing, *args, **kwargs):
+        lines = style.font_config.__dict__.setdefault("_partyreg_lines", OrderedDict())
+        key = (text, max_width, justification_spacing, args, tuple(kwargs.items()))
+        key += _line_style_key(style)
+        result = lines.get(key)
+        if result is None:
+            result = split_first_line(
+                text, style, context, max_width, justification_spacing, *args, **kwargs
+            )
+            lines[key] = result
+            if len(lines) > LINE_CACHE_SIZE:
+                lines.popitem(last=False)
+        else:
+            lines.move_to_end(key)
+        layout, *metrics = result
+        return (copy.copy(layout), *metrics)
+
+    split.partyreg_cached = True
+    return split
+
+
+def install_line_cache() -> bool:
+    """Route WeasyPrint's layout of text lines through the cache; False when this WeasyPrint
+    version was not checked (its own function is then left in place)."""
+    import weasyprint
+    import weasyprint.layout.inline as inline
+    import weasyprint.layout.preferred as preferred
+    from weasyprint.text import line_break
+
+    if not weasyprint.__version__.startswith(LINE_CACHE_VERSIONS):
+        logger.warning(
+            "WeasyPrint %s: line layout cache not installed (checked against %s).",
+            weasyprint.__version__,
+            ", ".join(LINE_CACHE_VERSIONS),
+        )
+        return False
+    if getattr(inline.split_first_line, "partyreg_cached", False):
+        return True
+    split = cached_split_first_line(line_break.split_first_line)
+    inline.split_first_line = split
+    preferred.split_first_line = split
+    return True
 
 
 # --- The user-agent stylesheet, without rules that match every element for nothing -----------

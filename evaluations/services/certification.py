@@ -19,7 +19,9 @@ GRADE_AUDIT_FIELDS = ("level", "points")
 
 
 @transaction.atomic
-def comment_certify(*, actor, request: CommentRequest) -> CommentRequest:
+def comment_certify(*, actor, request: CommentRequest, render: bool = True) -> CommentRequest:
+    """``render``: queue the sheet's render once committed (comment_certify_many queues its
+    sheets together instead)."""
     certified = _transition(
         actor=actor,
         request=request,
@@ -31,7 +33,8 @@ def comment_certify(*, actor, request: CommentRequest) -> CommentRequest:
         certified_at=timezone.now(),
         certified_by=_user(actor),
     )
-    transaction.on_commit(lambda: queue_sheet_render(certified.pk))
+    if render:
+        transaction.on_commit(lambda: queue_sheet_render([certified.pk]))
     return certified
 
 
@@ -42,7 +45,7 @@ def comment_certify_many(*, actor, requests) -> list[CommentRequest]:
     for request in requests:
         try:
             with transaction.atomic():
-                done.append(comment_certify(actor=actor, request=request))
+                done.append(comment_certify(actor=actor, request=request, render=False))
         except (ValidationError, PermissionDenied) as error:
             problems.append(
                 " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
@@ -52,6 +55,7 @@ def comment_certify_many(*, actor, requests) -> list[CommentRequest]:
             _("Nothing was certified. %(problems)s") % {"problems": " ".join(problems)},
             code="refused",
         )
+    transaction.on_commit(lambda: queue_sheet_render([request.pk for request in done]))
     return done
 
 

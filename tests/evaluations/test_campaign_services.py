@@ -453,7 +453,7 @@ def test_commune_certifies_and_the_sheet_is_queued_after_commit(
     assert done.state == S.CERTIFIED
     assert done.certified_by == world.commune_officer
     assert done.certified_at is not None
-    assert queued == [submitted.pk]
+    assert queued == [[submitted.pk]]
     assert AuditEntry.objects.filter(
         action="comment.certify", subject_id=str(world.member.pk)
     ).exists()
@@ -486,7 +486,8 @@ def test_certify_all_of_a_cell_is_all_or_nothing(world, queued, django_capture_o
     with django_capture_on_commit_callbacks(execute=True):
         done = services.comment_certify_many(actor=world.commune_officer, requests=[first, second])
     assert [r.state for r in done] == [S.CERTIFIED, S.CERTIFIED]
-    assert sorted(queued) == sorted([first.pk, second.pk])
+    # One batch for the whole cell, queued once everything is committed.
+    assert queued == [[first.pk, second.pk]]
 
 
 # --- Grading ------------------------------------------------------------------------------------
@@ -578,7 +579,7 @@ def test_close_withdraws_unanswered_requests_and_stops_writing(world, opened):
 def test_two_officers_certifying_at_once_one_wins(world, monkeypatch):
     from tests.residence.test_referral_services import _race, _second_commune_officer
 
-    monkeypatch.setattr(certification, "queue_sheet_render", lambda pk: None)
+    monkeypatch.setattr(certification, "queue_sheet_render", lambda ids: None)
     ensure_default_criteria()
     place(world, world.member)
     request = _open(world).requests[0]

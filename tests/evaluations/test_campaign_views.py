@@ -28,7 +28,7 @@ def _english(settings):
 
 @pytest.fixture(autouse=True)
 def _no_render(monkeypatch):
-    monkeypatch.setattr(certification, "queue_sheet_render", lambda pk: None)
+    monkeypatch.setattr(certification, "queue_sheet_render", lambda ids: None)
 
 
 @pytest.fixture

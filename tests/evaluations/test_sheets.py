@@ -3,7 +3,10 @@ verification code and the verify view."""
 
 import io
 
+import pikepdf
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from pypdf import PdfReader
 
@@ -165,19 +168,42 @@ def test_unchanged_sheet_is_not_rendered_again_and_a_changed_comment_is(
 
 def test_render_task_twice_renders_once_and_skips_uncertified(world):
     request = certified(world)
-    assert render_sheet_task.apply(args=[request.pk]).get() is True
-    assert render_sheet_task.apply(args=[request.pk]).get() is False
+    assert render_sheet_task.apply(args=[[request.pk]]).get() == 1
+    assert render_sheet_task.apply(args=[[request.pk]]).get() == 0
     draft = CommentRequestFactory(
         residence_cell=world.residence_cell, state=CommentRequest.State.SUBMITTED
     )
-    assert render_sheet_task.apply(args=[draft.pk]).get() is False
+    assert render_sheet_task.apply(args=[[draft.pk, request.pk]]).get() == 0
     assert not PrintedSheet.objects.filter(request=draft).exists()
+    # A single id, as tasks queued before batches carried.
+    assert render_sheet_task.apply(args=[request.pk]).get() == 0
+
+
+def test_render_task_renders_a_batch_in_one_read(world):
+    requests = [CommentRequestFactory(residence_cell=world.residence_cell) for _ in range(3)]
+    ids = [r.pk for r in requests]
+    with CaptureQueriesContext(connection) as queries:
+        assert render_sheet_task.apply(args=[ids]).get() == 3
+    # The sheets' contents are read once for the batch (two queries), not once a sheet.
+    answers = [q for q in queries if 'FROM "evaluations_criterionanswer"' in q["sql"]]
+    assert len(answers) == 1
+    assert PrintedSheet.objects.filter(request_id__in=ids).count() == 3
+
+
+def test_queue_sheet_render_sends_batches(world, monkeypatch):
+    sent = []
+    monkeypatch.setattr(
+        render_sheet_task, "apply_async", lambda args, **options: sent.append((args, options))
+    )
+    sheets.queue_sheet_render(range(1, sheets.RENDER_BATCH * 2 + 2))
+    assert [len(args[0]) for args, _options in sent] == [sheets.RENDER_BATCH] * 2 + [1]
+    assert {options["queue"] for _args, options in sent} == {"printing"}
 
 
 def test_queue_sheet_render_renders_in_the_background(world, django_capture_on_commit_callbacks):
     request = certified(world)
     with django_capture_on_commit_callbacks(execute=True):
-        sheets.queue_sheet_render(request.pk)
+        sheets.queue_sheet_render([request.pk])
     assert PrintedSheet.objects.filter(request=request).exists()
 
 
@@ -228,3 +254,69 @@ def test_sheet_pdf_view(client, login, world):
     assert "Nguyễn Văn An" in " ".join(pdf_pages(b"".join(response.streaming_content)))
     assert login(UserFactory()).get(url).status_code == 404
     assert login(world.other_secretary).get(url).status_code == 404
+
+
+def _page_streams(content: bytes) -> list[bytes]:
+    with pikepdf.open(io.BytesIO(content)) as document:
+        return [
+            b"".join(part.read_bytes() for part in page.obj.Contents.wrap_in_array())
+            for page in document.pages
+        ]
+
+
+def test_lines_laid_out_once_print_exactly_as_laid_out_afresh(world, monkeypatch):
+    """partyreg.pdf keeps the lines WeasyPrint lays out; a sheet drawn from kept lines is the
+    same, operator for operator, as one laid out afresh (justified lines, page breaks)."""
+    import weasyprint.layout.inline as inline
+    import weasyprint.layout.preferred as preferred
+    from weasyprint.text import line_break
+
+    from partyreg import pdf
+
+    calls = []
+
+    def counted(*args, **kwargs):
+        calls.append(args[0])
+        return line_break.split_first_line(*args, **kwargs)
+
+    def use(split):
+        monkeypatch.setattr(inline, "split_first_line", split)
+        monkeypatch.setattr(preferred, "split_first_line", split)
+
+    request = sheets.sheet_queryset().get(
+        pk=certified(world, answers__comments=[LONG_COMMENT[:400]] * 6).pk
+    )
+    sheets.ensure_verification_code(request)
+    context = sheets.sheet_context(sheets.sheet_inputs(request))
+
+    def draw() -> bytes:
+        return pdf.render_pdf(sheets.SHEET_TEMPLATE, context, stylesheets=sheets.SHEET_STYLESHEETS)
+
+    pdf.shared_resources()  # installs the cache first, so that the patches below stand
+    use(counted)
+    afresh = draw()
+    laid_out = len(calls)
+    use(pdf.cached_split_first_line(counted))
+    # Lines kept by the sheets rendered before this test are forgotten.
+    pdf.shared_resources().font_config.__dict__.pop("_partyreg_lines", None)
+    calls.clear()
+    first = draw()
+    # Nothing kept from before: only the lines repeated within the sheet are not laid out again.
+    assert 0 < len(calls) < laid_out
+    calls.clear()
+    second = draw()
+    assert len(calls) == 0  # every line kept from the first
+    assert len(_page_streams(afresh)) >= 2
+    assert _page_streams(first) == _page_streams(afresh)
+    assert _page_streams(second) == _page_streams(afresh)
+    assert pdf_pages(second) == pdf_pages(afresh)
+
+
+def test_line_cache_is_installed_for_this_weasyprint():
+    import weasyprint.layout.inline as inline
+
+    from partyreg import pdf
+
+    pdf.shared_resources()
+    assert pdf.install_line_cache() is True
+    assert getattr(inline.split_first_line, "partyreg_cached", False)
