@@ -121,7 +121,8 @@ def dashboard_export(request, pk: int):
         rows = member_rows(organisation, year, side=side, direct=not is_leaf(organisation))
         content = report.members_xlsx(organisation, year, rows)
     else:
-        board = dashboard(organisation, year)
+        # Never the stale figures a busy page may show: a spreadsheet is kept and passed on.
+        board = dashboard(organisation, year, live=True)
         sort = request.GET.get("sort")
         for table in board.tables:
             table.rows, _sort = sort_rows(table.rows, sort)
@@ -140,7 +141,8 @@ def dashboard_export(request, pk: int):
 def dashboard_report(request, pk: int):
     organisation = dashboard_organisation(request.user, pk)
     year = _year(request)
-    board = dashboard(organisation, year)
+    # A committee signs this report: counted now, whatever the page shows.
+    board = dashboard(organisation, year, live=True)
     for table in board.tables:
         table.rows, _sort = sort_rows(table.rows, "name")
     response = HttpResponse(report.report_pdf(board), content_type="application/pdf")

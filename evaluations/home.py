@@ -283,10 +283,11 @@ def supervision(user, *, worst: bool) -> list[dict]:
     year = dash.default_year()
     boards = []
     for i, organisation in enumerate(dash.dashboard_roots(user)):
-        rows = []
+        rows, board = [], None
         if worst and i < WORST_ROOTS and not dash.is_leaf(organisation):
-            rows = dash.worst_rows(organisation, year)
-        boards.append({"organisation": organisation, "worst": rows})
+            board = dash.dashboard(organisation, year)
+            rows = dash.worst_of(board)
+        boards.append({"organisation": organisation, "worst": rows, "board": board})
     return boards
 
 

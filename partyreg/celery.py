@@ -17,6 +17,8 @@ app.config_from_object(
 app.autodiscover_tasks()
 # The reminder rules know every app, so their task lives beside them in evaluations.
 app.autodiscover_tasks(related_name="reminder_tasks")
+# The dashboard's background counts live beside its views in evaluations.
+app.autodiscover_tasks(related_name="dashboard_tasks")
 
 # The one schedule. Celery beat runs it with Redis; without Redis the web process runs the
 # same entries in a thread (partyreg.scheduler). Times are in CELERY_TIMEZONE
@@ -43,5 +45,13 @@ app.conf.beat_schedule = {
         "task": "evaluations.tasks.print_jobs_requeue_task",
         "schedule": crontab(minute="*/5"),
         "options": {"expires": 4 * 60},
+    },
+    # Just after midnight every kept dashboard figure is out of date (overdue counts change
+    # with the day): the province's dashboard, too slow to count inside a page, is counted
+    # here so its first viewer of the day sees today's figures. Expires before the morning.
+    "dashboards-warm": {
+        "task": "evaluations.dashboard_tasks.dashboards_warm_task",
+        "schedule": crontab(hour=0, minute=5),
+        "options": {"expires": 6 * 60 * 60},
     },
 }

@@ -341,4 +341,8 @@ PARTYREG = {
     # Email deliveries: a claim older than this is taken to be a dead worker's and is retried.
     "DELIVERY_CLAIM_MINUTES": env_int("PARTYREG_DELIVERY_CLAIM_MINUTES", 15),
     "DELIVERY_MAX_ATTEMPTS": env_int("PARTYREG_DELIVERY_MAX_ATTEMPTS", 6),
+    # Dashboard figures whose last count took longer than this (seconds) are not counted again
+    # inside a page after a change: the page shows the previous figures, marked with their time,
+    # and a task counts them afresh (evaluations/dashboard/cached.py).
+    "DASHBOARD_LIVE_SECONDS": float(os.environ.get("PARTYREG_DASHBOARD_LIVE_SECONDS") or 0.25),
 }

@@ -69,10 +69,13 @@ from .queries import (
     attendance_by_month,
     chart_side,
     dashboard,
+    dashboard_refresh,
+    dashboards_warm,
     progress_stages,
     residence_figures,
     working_members,
     workplace_figures,
+    worst_of,
     worst_rows,
 )
 from .scope import (
@@ -105,7 +108,9 @@ __all__ = [
     "chart_side",
     "dashboard",
     "dashboard_organisation",
+    "dashboard_refresh",
     "dashboard_roots",
+    "dashboards_warm",
     "default_year",
     "is_leaf",
     "member_rows",
@@ -118,5 +123,6 @@ __all__ = [
     "sort_rows",
     "workplace_figures",
     "working_members",
+    "worst_of",
     "worst_rows",
 ]

@@ -2,6 +2,7 @@
 
 import re
 from dataclasses import dataclass, field, fields
+from datetime import datetime
 
 from django.utils.translation import gettext_lazy as _
 
@@ -210,6 +211,10 @@ class Dashboard:
     tables: list[Table]
     # The figures of the whole subtree, per side present.
     totals: dict[str, Figures]
+    # When the figures were counted; stale: a change has overtaken them and they are being
+    # counted again in the background (cached.py).
+    as_of: datetime | None = None
+    stale: bool = False
 
 
 def natural(label: str) -> tuple:

@@ -252,23 +252,29 @@ def _side_of_child(child: Organisation) -> str:
     return RESIDENCE if child.kind in Organisation.RESIDENCE_KINDS else WORKPLACE
 
 
-def dashboard(organisation: Organisation, year: int) -> Dashboard:
+def dashboard(organisation: Organisation, year: int, *, live: bool = False) -> Dashboard:
     """Every row of the organisation's dashboard: two queries when its figures are in the
-    cache (the stamp, the children), twelve at most otherwise, whatever the rows."""
+    cache (the stamp, the children), twelve at most otherwise, whatever the rows.
+
+    After a change, a slow organisation's previous figures may be served, marked stale
+    (cached.py); ``live`` counts them now, for the documents that must be exact."""
     version = cached.stamp()
     subtree = functools.cache(lambda: Groups(organisation))
     children = list(organisation.children.order_by("name", "pk"))
     by_path = {child.path: child for child in children}
-    tables, totals = [], {}
+    tables, totals, counts = [], {}, []
     compute = {WORKPLACE: workplace_figures, RESIDENCE: residence_figures}
     for side in sides_of(organisation):
-        groups = cached.remembered(
+        counted = cached.remembered(
             side,
             organisation,
             year,
             lambda side=side: compute[side](subtree(), year),
             version=version,
+            live=live,
         )
+        counts.append(counted)
+        groups = counted.value
         total = Figures()
         for figures in groups.values():
             total += figures
@@ -302,7 +308,15 @@ def dashboard(organisation: Organisation, year: int) -> Dashboard:
         if rows or side == sides_of(organisation)[0]:
             total_row = Row(label=str(_("Total")), side=side, figures=total)
             tables.append(Table(side=side, rows=rows, total=total_row))
-    return Dashboard(organisation=organisation, year=year, tables=tables, totals=totals)
+    return Dashboard(
+        organisation=organisation,
+        year=year,
+        tables=tables,
+        totals=totals,
+        # The oldest of the sides: what the page may claim for all its figures.
+        as_of=min(c.as_of for c in counts),
+        stale=any(c.stale for c in counts),
+    )
 
 
 def progress_stages(figures: Figures, side: str) -> list[tuple[str, int, int]]:
@@ -323,7 +337,9 @@ def progress_stages(figures: Figures, side: str) -> list[tuple[str, int, int]]:
     return [(label, count, base) for label, count in stages]
 
 
-def attendance_by_month(organisation: Organisation, year: int, side: str) -> list[tuple]:
+def attendance_by_month(
+    organisation: Organisation, year: int, side: str, *, live: bool = False
+) -> list[tuple]:
     """(month, invited, present) for the 12 months of the year; two queries, one if cached."""
     subtree = Organisation.objects.filter(path__startswith=organisation.path).values("id")
     if side == RESIDENCE:
@@ -341,7 +357,9 @@ def attendance_by_month(organisation: Organisation, year: int, side: str) -> lis
             .order_by()
         }
 
-    rows = cached.remembered(f"months-{side}", organisation, year, count, version=cached.stamp())
+    rows = cached.remembered(
+        f"months-{side}", organisation, year, count, version=cached.stamp(), live=live
+    ).value
     return [
         (m, rows.get(m, {}).get("invited", 0), rows.get(m, {}).get("present", 0))
         for m in range(1, 13)
@@ -355,7 +373,41 @@ def chart_side(organisation: Organisation) -> str:
 
 def worst_rows(organisation: Organisation, year: int, limit: int = 3) -> list[Row]:
     """The rows with the lowest main rate, for the home page of supervising staff."""
-    board = dashboard(organisation, year)
+    return worst_of(dashboard(organisation, year), limit)
+
+
+def worst_of(board: Dashboard, limit: int = 3) -> list[Row]:
     rows = [r for t in board.tables for r in t.rows if r.organisation is not None]
     ordered, _key = sort_rows(rows, MAIN_RATE)
     return [r for r in ordered if r.values[MAIN_RATE] is not None][:limit]
+
+
+def dashboard_refresh(organisation_id: int, year: int) -> bool:
+    """Counts the organisation's dashboard (its tables and its months chart) afresh and keeps
+    it, unless what is kept is already current; for the background refresh and the midnight
+    warm-up. True when it counted."""
+    try:
+        organisation = Organisation.objects.filter(pk=organisation_id, is_active=True).first()
+        if organisation is None:
+            return False
+        version = cached.stamp()
+        side = chart_side(organisation)
+        names = [*sides_of(organisation), f"months-{side}"]
+        if all(cached.is_current(n, organisation, year, version=version) for n in names):
+            return False
+        dashboard(organisation, year, live=True)
+        attendance_by_month(organisation, year, side, live=True)
+        return True
+    finally:
+        cached.refresh_done(organisation_id, year)
+
+
+def dashboards_warm(year: int | None = None) -> list[int]:
+    """Counts the dashboards of the top supervising organisations for the day (the stamp
+    holds the date, so every kept figure is out of date after midnight): their first viewer
+    of the day sees today's figures, not yesterday's marked stale. The ids counted."""
+    year = year or timezone.localdate().year
+    roots = Organisation.objects.filter(
+        parent__isnull=True, is_active=True, kind=Organisation.Kind.SUPERVISING
+    ).order_by("pk")
+    return [pk for pk in roots.values_list("pk", flat=True) if dashboard_refresh(pk, year)]
