@@ -25,5 +25,5 @@ def dashboard_refresh_task(organisation_id: int, year: int) -> bool:
 
 @shared_task(acks_late=True, soft_time_limit=600, time_limit=660)
 def dashboards_warm_task() -> list[int]:
-    """Count the top supervising organisations' dashboards for the new day."""
+    """Count the top supervising organisations' dashboards whose kept figures are out of date."""
     return dashboard.dashboards_warm()

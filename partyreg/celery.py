@@ -46,12 +46,14 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute="*/5"),
         "options": {"expires": 4 * 60},
     },
-    # Just after midnight every kept dashboard figure is out of date (overdue counts change
-    # with the day): the province's dashboard, too slow to count inside a page, is counted
-    # here so its first viewer of the day sees today's figures. Expires before the morning.
+    # The top supervising organisations' dashboards, too slow to count inside a page, counted
+    # here once what is kept is out of date (kept figures are current for ten minutes,
+    # evaluations/dashboard/cached.py), so that no page has to count them: after midnight
+    # (overdue counts change with the day), after the cache was emptied (Redis restarted).
+    # About a second of a worker's time per province.
     "dashboards-warm": {
         "task": "evaluations.dashboard_tasks.dashboards_warm_task",
-        "schedule": crontab(hour=0, minute=5),
-        "options": {"expires": 6 * 60 * 60},
+        "schedule": crontab(minute="*/10"),
+        "options": {"expires": 9 * 60},
     },
 }

@@ -384,7 +384,7 @@ def worst_of(board: Dashboard, limit: int = 3) -> list[Row]:
 
 def dashboard_refresh(organisation_id: int, year: int) -> bool:
     """Counts the organisation's dashboard (its tables and its months chart) afresh and keeps
-    it, unless what is kept is already current; for the background refresh and the midnight
+    it, unless what is kept is already current; for the background refresh and the beat
     warm-up. True when it counted."""
     try:
         organisation = Organisation.objects.filter(pk=organisation_id, is_active=True).first()
@@ -403,9 +403,10 @@ def dashboard_refresh(organisation_id: int, year: int) -> bool:
 
 
 def dashboards_warm(year: int | None = None) -> list[int]:
-    """Counts the dashboards of the top supervising organisations for the day (the stamp
-    holds the date, so every kept figure is out of date after midnight): their first viewer
-    of the day sees today's figures, not yesterday's marked stale. The ids counted."""
+    """Counts the dashboards of the top supervising organisations whose kept figures are out
+    of date (beat, every ten minutes): their viewers, the first of the day or the first after
+    the cache was emptied included, see figures counted moments ago rather than wait for them
+    to be counted. The ids counted."""
     year = year or timezone.localdate().year
     roots = Organisation.objects.filter(
         parent__isnull=True, is_active=True, kind=Organisation.Kind.SUPERVISING
