@@ -8,7 +8,8 @@ way production runs, so the figures include the broker, the database reads and t
    as certifying the cell does (tasks of evaluations.sheets.RENDER_BATCH sheets); sheets/s until
    the last is written, with each worker process's resident memory sampled (start, end, peak).
    Next to it, a plain loop in this process calling weasyprint.HTML(...).write_pdf with a fresh
-   font configuration and stylesheet per sheet, on a few hundred sheets, extrapolated to the bloc.
+   font configuration and stylesheet per sheet, on a few hundred sheets, extrapolated to the bloc;
+   and WeasyPrint alone (HTML made beforehand, layout and writing only): the ceiling.
 2. "Print all" with every sheet ready: seconds from the job's creation to its last file.
 3. One comment changed, "print all" again: how many sheets the job had to render (1).
 Also: merging 250 ready sheets with pikepdf and with pypdf, in this process.
@@ -310,10 +311,28 @@ class MemorySampler:
         self.pids = pids
         self.first = {p: _status_kib(p, "VmRSS") for p in pids}
         self.last = dict(self.first)
+        # (label, {pid: RSS in KiB}) at points of the run: whether memory levels off.
+        self.marks: list[tuple[str, dict[int, int]]] = []
 
     def sample(self):
         for p in self.pids:
             self.last[p] = _status_kib(p, "VmRSS") or self.last[p]
+
+    def mark(self, label: str) -> None:
+        self.sample()
+        self.marks.append((label, dict(self.last)))
+
+    def course(self) -> str:
+        labels = "/".join(label for label, _rss in self.marks)
+        return (
+            "; ".join(
+                f"pid {p}: "
+                + ", ".join(f"{rss[p] / 1024:.0f}" for _label, rss in self.marks)
+                + " MiB"
+                for p in self.pids
+            )
+            + f" (after {labels} of the sheets)"
+        )
 
     def report(self) -> str:
         rows = []
@@ -362,10 +381,17 @@ def cold(campaign, worker) -> None:
         by_cell.setdefault(cell_id, []).append(request_id)
     for cell_ids in by_cell.values():
         queue_sheet_render(cell_ids)
-    done = _wait(
-        lambda: PrintedSheet.objects.filter(request_id__in=ids).count() >= len(ids),
-        sampler,
-    )
+    quarters = iter((1, 2, 3, 4))
+    next_quarter = [next(quarters)]
+
+    def finished() -> bool:
+        count = PrintedSheet.objects.filter(request_id__in=ids).count()
+        while next_quarter[0] and count >= len(ids) * next_quarter[0] / 4:
+            sampler.mark(f"{25 * next_quarter[0]}%")
+            next_quarter[0] = next(quarters, 0)
+        return count >= len(ids)
+
+    done = _wait(finished, sampler)
     elapsed = time.perf_counter() - started
     cpu_per_sheet = (sum(_cpu_seconds(p) for p in pids) - cpu_before) / len(ids)
     sampler.sample()
@@ -382,6 +408,7 @@ def cold(campaign, worker) -> None:
         flush=True,
     )
     print(f"   worker memory: {sampler.report()}", flush=True)
+    print(f"   worker RSS along the run: {sampler.course()}", flush=True)
 
 
 def plain_loop(campaign, total: int) -> None:
@@ -420,6 +447,43 @@ def plain_loop(campaign, total: int) -> None:
         f"   plain loop CPU time {1000 * cpu_per_sheet:.0f} ms per sheet: "
         f"{WORKERS / cpu_per_sheet:.1f} sheets/s on {WORKERS} otherwise idle cores; memory "
         f"{rss_before / 1024:.0f} → {_status_kib(os.getpid(), 'VmRSS') / 1024:.0f} MiB",
+        flush=True,
+    )
+
+
+def weasyprint_alone(campaign) -> None:
+    """WeasyPrint's own share: the sheets' HTML made first, then only laid out and written,
+    with this process's shared font configuration, stylesheets and line cache. No database,
+    no broker, no file: the most any pipeline built on it could render on this machine."""
+    import gc
+
+    from django.template.loader import render_to_string
+
+    from evaluations import sheets
+    from partyreg.pdf import SHARED_STYLESHEET, _document, shared_resources
+
+    requests = sheets.sheet_queryset().filter(pk__in=_ids(campaign)[: PLAIN_LOOP_SHEETS * 2])
+    pages_html = []
+    for request in requests:
+        sheets.ensure_verification_code(request)
+        context = sheets.sheet_context(sheets.sheet_inputs(request))
+        pages_html.append(render_to_string(sheets.SHEET_TEMPLATE, context))
+    resources = shared_resources()
+    warm, measured = pages_html[: len(pages_html) // 2], pages_html[len(pages_html) // 2 :]
+    for html in warm:  # the line cache filled as a worker's is after its first sheets
+        _document(html, resources, sheets.SHEET_STYLESHEETS).write_pdf()
+    gc.collect()
+    cpu_before, pages = time.process_time(), 0
+    for html in measured:
+        document = _document(html, resources, sheets.SHEET_STYLESHEETS)
+        pages += len(document.pages)
+        document.write_pdf()
+    cpu_per_sheet = (time.process_time() - cpu_before) / len(measured)
+    print(
+        f"   WeasyPrint alone ({SHARED_STYLESHEET} and the sheet's stylesheet parsed once, HTML "
+        f"made beforehand): {1000 * cpu_per_sheet:.0f} ms CPU per sheet of "
+        f"{pages / len(measured):.2f} pages, {len(measured)} sheets: at most "
+        f"{WORKERS / cpu_per_sheet:.1f} sheets/s on {WORKERS} otherwise idle cores [{_load()}]",
         flush=True,
     )
 
@@ -512,6 +576,7 @@ def run() -> None:
     try:
         cold(campaign, worker)
         plain_loop(campaign, total)
+        weasyprint_alone(campaign)
         pids = _children(worker.pid)
         print_all(campaign, actor, "2. Print all, sheets ready", pids)
         merges(campaign)
