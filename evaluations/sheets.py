@@ -36,12 +36,11 @@ from django.db.models import F, Prefetch, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from kombu.exceptions import OperationalError as KombuOperationalError
-from redis.exceptions import ConnectionError as RedisConnectionError
 
 from members.models import Organisation
 from members.scoping import scope_q
 from partyreg.audit import audit_record
+from partyreg.celery import BROKER_ERRORS
 from partyreg.pdf import render_pdf
 from residence.letters import place_name
 
@@ -67,8 +66,6 @@ CODE_LENGTH = 10
 STALE_JOB_AFTER = timedelta(minutes=15)
 # A job still "queued" this long after it was sent is sent again by print_jobs_requeue.
 REQUEUE_AFTER = timedelta(minutes=2)
-# The broker refusing a task (Redis down): the task is sent again later, never lost.
-BROKER_ERRORS = (KombuOperationalError, RedisConnectionError)
 # The QR code's mask pattern (0-7), fixed: see qr_data_uri.
 QR_MASK = 2
 # Progress is written after this many sheets of a chunk (one UPDATE, not one per sheet).

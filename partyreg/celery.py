@@ -3,8 +3,14 @@ import os
 from celery import Celery
 from celery.schedules import crontab
 from django.conf import settings
+from kombu.exceptions import OperationalError as KombuOperationalError
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "partyreg.settings")
+
+# What sending a task raises when the broker cannot take it (Redis down): callers that only
+# queue a head start catch these, log, and leave the work to a later sweep or view.
+BROKER_ERRORS = (KombuOperationalError, RedisConnectionError)
 
 app = Celery("partyreg")
 # The CELERY_* settings, read once. Given Django's lazy settings object instead, Celery looks

@@ -76,7 +76,6 @@ from .queries import (
     working_members,
     workplace_figures,
     worst_of,
-    worst_rows,
 )
 from .scope import (
     breadcrumbs,
@@ -124,5 +123,4 @@ __all__ = [
     "workplace_figures",
     "working_members",
     "worst_of",
-    "worst_rows",
 ]

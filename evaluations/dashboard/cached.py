@@ -41,10 +41,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
-from kombu.exceptions import OperationalError as KombuOperationalError
-from redis.exceptions import ConnectionError as RedisConnectionError
 
 from members.models import Organisation
+from partyreg.celery import BROKER_ERRORS
 from partyreg.models import AuditEntry
 
 CACHE_SECONDS = 600
@@ -53,8 +52,6 @@ KEEP_SECONDS = 2 * 24 * 60 * 60
 # A refresh queued and not finished by then (worker lost) may be queued again.
 REFRESH_LOCK_SECONDS = 180
 KEY_PREFIX = "dashboard-kept"
-# The broker refusing a task (Redis down): the stale figures are served, a later view retries.
-BROKER_ERRORS = (KombuOperationalError, RedisConnectionError)
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 

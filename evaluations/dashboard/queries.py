@@ -371,12 +371,8 @@ def chart_side(organisation: Organisation) -> str:
     return RESIDENCE if organisation.kind in Organisation.RESIDENCE_KINDS else WORKPLACE
 
 
-def worst_rows(organisation: Organisation, year: int, limit: int = 3) -> list[Row]:
-    """The rows with the lowest main rate, for the home page of supervising staff."""
-    return worst_of(dashboard(organisation, year), limit)
-
-
 def worst_of(board: Dashboard, limit: int = 3) -> list[Row]:
+    """The rows with the lowest main rate, for the home page of supervising staff."""
     rows = [r for t in board.tables for r in t.rows if r.organisation is not None]
     ordered, _key = sort_rows(rows, MAIN_RATE)
     return [r for r in ordered if r.values[MAIN_RATE] is not None][:limit]

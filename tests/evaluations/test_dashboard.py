@@ -185,7 +185,7 @@ def test_progress_stages_and_attendance_by_month(province):
 
 def test_worst_rows(province):
     w = province.world
-    assert [r.label for r in dash.worst_rows(w.province, YEAR)] == [
+    assert [r.label for r in dash.worst_of(dash.dashboard(w.province, YEAR))] == [
         w.other_bloc.name,  # nobody presented: 0%
         w.bloc.name,
         w.commune.name,
