@@ -19,23 +19,12 @@ from evaluations.dashboard_tasks import dashboard_refresh_task, dashboards_warm_
 from partyreg import celery_app
 from partyreg.audit import audit_record
 from residence.models import Referral
-from tests.evaluations.dashboard_province import BLOC, TODAY, YEAR, build
+from tests.evaluations.dashboard.province import BLOC, TODAY, YEAR
 
 pytestmark = pytest.mark.django_db
 
 # TODAY (10:00 UTC) on the page, in Asia/Ho_Chi_Minh.
 SHOWN_AS_OF = "17:00 15/06/2026"
-
-
-@pytest.fixture(autouse=True)
-def _today():
-    with time_machine.travel(TODAY, tick=False):
-        yield
-
-
-@pytest.fixture
-def province(world):
-    return build(world)
 
 
 @pytest.fixture

@@ -6,25 +6,12 @@ import subprocess
 
 import openpyxl
 import pytest
-import time_machine
 from django.urls import reverse
 
 from evaluations import charts
 from evaluations import dashboard as dash
-from tests.evaluations.dashboard_province import TODAY, build
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _today():
-    with time_machine.travel(TODAY, tick=False):
-        yield
-
-
-@pytest.fixture
-def province(world):
-    return build(world)
 
 
 def _book(response):

@@ -3,7 +3,6 @@
 import dataclasses
 
 import pytest
-import time_machine
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -14,7 +13,7 @@ from evaluations.dashboard import cached
 from members.models import Organisation, Role
 from partyreg.audit import audit_record
 from residence.models import Referral
-from tests.evaluations.dashboard_province import (
+from tests.evaluations.dashboard.province import (
     AGENCY,
     AGENCY2,
     BLOC,
@@ -24,26 +23,13 @@ from tests.evaluations.dashboard_province import (
     COMMUNE_DIRECT,
     OTHER_BLOC,
     OTHER_COMMUNE,
-    TODAY,
     YEAR,
     ZERO,
-    build,
 )
 from tests.evaluations.factories import ReferralFactory
 from tests.members.factories import MemberFactory, OrganisationFactory, RoleFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _today():
-    with time_machine.travel(TODAY, tick=False):
-        yield
-
-
-@pytest.fixture
-def province(world):
-    return build(world)
 
 
 def as_dict(figures: dash.Figures) -> dict:

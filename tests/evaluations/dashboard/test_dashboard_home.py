@@ -9,22 +9,10 @@ from django.urls import reverse
 
 from evaluations.models import Sitting
 from residence.models import Referral
-from tests.evaluations.dashboard_province import TODAY, build
 from tests.evaluations.factories import ReferralFactory
 from tests.members.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _today():
-    with time_machine.travel(TODAY, tick=False):
-        yield
-
-
-@pytest.fixture
-def province(world):
-    return build(world)
 
 
 def todo(response) -> dict[str, tuple[int, str]]:
