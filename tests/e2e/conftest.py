@@ -70,11 +70,20 @@ def log_in(live_server):
     the user's authenticator when the site asks for one (administrators, supervising staff)."""
 
     def _log_in(page, username: str, password: str = PASSWORD):
-        # Leave the page first: a request still in flight (the bell) would bring back the
-        # cookie of the session being left.
-        page.goto("about:blank")
-        page.context.clear_cookies()
-        page.goto(f"{live_server.url}/accounts/login/")
+        # Every response renews the session cookie (SESSION_SAVE_EVERY_REQUEST). A request still
+        # in flight when the cookies are cleared (the bell, fetched when a page loads) can bring
+        # back the session being left, and the login page then sends its user home. So wait for
+        # the page's requests to end, leave it, and try again if the login form is not there.
+        if page.url.startswith(live_server.url):
+            page.wait_for_load_state("networkidle")
+        for _attempt in range(3):
+            page.goto("about:blank")
+            page.context.clear_cookies()
+            page.goto(f"{live_server.url}/accounts/login/")
+            if page.locator("input[name=username]").count():
+                break
+        else:
+            pytest.fail(f"the login page kept sending {username} to {page.url}")
         page.fill("input[name=username]", username)
         page.fill("input[name=password]", password)
         page.locator("form [type=submit]").first.click()
