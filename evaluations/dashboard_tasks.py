@@ -11,6 +11,7 @@ from . import dashboard
 
 
 @shared_task(
+    name="evaluations.dashboard_tasks.dashboard_refresh_task",
     acks_late=True,
     autoretry_for=(OperationalError, InterfaceError),
     retry_backoff=5,
@@ -23,7 +24,12 @@ def dashboard_refresh_task(organisation_id: int, year: int) -> bool:
     return dashboard.dashboard_refresh(organisation_id, year)
 
 
-@shared_task(acks_late=True, soft_time_limit=600, time_limit=660)
+@shared_task(
+    name="evaluations.dashboard_tasks.dashboards_warm_task",
+    acks_late=True,
+    soft_time_limit=600,
+    time_limit=660,
+)
 def dashboards_warm_task() -> list[int]:
     """Count the top supervising organisations' dashboards whose kept figures are out of date."""
     return dashboard.dashboards_warm()

@@ -22,6 +22,7 @@ PASSING_ERRORS = (OperationalError, InterfaceError)
 
 
 @shared_task(
+    name="evaluations.tasks.render_sheet_task",
     acks_late=True,
     autoretry_for=PASSING_ERRORS,
     retry_backoff=5,
@@ -37,7 +38,9 @@ def render_sheet_task(request_ids: list[int] | int) -> int:
     return sheets.sheet_render([request_ids] if isinstance(request_ids, int) else request_ids)
 
 
-@shared_task(acks_late=True, soft_time_limit=60, time_limit=90)
+@shared_task(
+    name="evaluations.tasks.print_job_task", acks_late=True, soft_time_limit=60, time_limit=90
+)
 def print_job_task(job_id: int) -> int:
     """Start a queued job: one chunk task per file still missing. Returns the chunks queued."""
     chunks = sheets.print_job_claim(job_id)
@@ -47,6 +50,7 @@ def print_job_task(job_id: int) -> int:
 
 
 @shared_task(
+    name="evaluations.tasks.print_job_chunk_task",
     bind=True,
     acks_late=True,
     max_retries=3,
@@ -92,7 +96,7 @@ def print_job_chunk_task(self, job_id: int, position: int, size: int) -> bool:
     return False
 
 
-@shared_task(soft_time_limit=60, time_limit=90)
+@shared_task(name="evaluations.tasks.print_jobs_requeue_task", soft_time_limit=60, time_limit=90)
 def print_jobs_requeue_task() -> int:
     """Send again the print jobs whose task was lost (broker down, worker lost)."""
     return sheets.print_jobs_requeue()
