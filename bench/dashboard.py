@@ -59,7 +59,8 @@ def prepare(year: int) -> None:
 
     from evaluations.models import Campaign, CommentRequest, SheetForm, Sitting
     from members.models import Member, Organisation
-    from residence.models import Attendance, ChangeNotice, Meeting, Referral
+    from residence.meetings.models import Attendance, Meeting
+    from residence.models import ChangeNotice, Referral
 
     if Referral.objects.count() >= 50_000:
         return
@@ -420,7 +421,8 @@ def run() -> None:
 
     from members.models import Member
     from partyreg.twofactor import client_mark_verified, policy_requires
-    from residence.models import Attendance, Referral
+    from residence.meetings.models import Attendance
+    from residence.models import Referral
 
     prepare(timezone.localdate().year)
     clients = {}

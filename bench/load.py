@@ -65,7 +65,7 @@ def prepare_database() -> dict:
     from members.demo import demo_loaded
     from members.models import Member, Role
     from residence import meeting_services, services
-    from residence.meeting_models import Meeting
+    from residence.meetings.models import Meeting
     from residence.models import Referral
 
     call_command("migrate", verbosity=0)

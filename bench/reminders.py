@@ -141,7 +141,8 @@ def _due_items(rng: random.Random, parity: int) -> dict:
 
     from evaluations.models import Campaign, CommentRequest, SheetForm
     from members.models import Member, Organisation
-    from residence.models import Attendance, ChangeNotice, Meeting, Referral
+    from residence.meetings.models import Attendance, Meeting
+    from residence.models import ChangeNotice, Referral
 
     today = timezone.localdate()
     now = timezone.now()

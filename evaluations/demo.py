@@ -43,10 +43,11 @@ from members.demo import COQUAN_ORGANISATION
 from members.models import Member, Organisation, Role
 from partyreg.audit import audit_record
 from partyreg.text import fold
-from residence import meeting_services
 from residence import selectors as residence_selectors
 from residence import services as residence_services
-from residence.models import Attendance, ChangeNotice, Meeting, NonParticipationReport, Referral
+from residence.meetings import services as meeting_services
+from residence.meetings.models import Attendance, Meeting, NonParticipationReport
+from residence.models import ChangeNotice, Referral
 
 A = Attendance.Status
 

@@ -17,8 +17,9 @@ from django.utils.translation import gettext_lazy as _
 
 from members.models import Member, Organisation, Role
 from members.scoping import is_site_admin, scope_q, user_roles
-from residence.meeting_selectors import LIVE_ASSIGNED_STATES
-from residence.models import ChangeNotice, Meeting, NonParticipationReport, Referral
+from residence.meetings.models import Meeting, NonParticipationReport
+from residence.meetings.selectors import LIVE_ASSIGNED_STATES
+from residence.models import ChangeNotice, Referral
 from residence.permissions import ACTING_KINDS
 from residence.selectors import RESIDENCE, WORKPLACE
 

@@ -15,7 +15,7 @@ from openpyxl.utils import get_column_letter
 
 from members.models import Organisation
 from partyreg.pdf import render_pdf
-from residence.meeting_selectors import meetings_required
+from residence.meetings.selectors import meetings_required
 
 from .dashboard import (
     MEMBER_COLUMNS,

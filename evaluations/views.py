@@ -15,7 +15,7 @@ from members.models import Organisation
 from members.permissions import can_view_member
 from members.scoping import scope_q
 from members.views import apply_validation_error
-from residence.meeting_selectors import attendance_facts, meetings_required
+from residence.meetings.selectors import attendance_facts, meetings_required
 
 from . import permissions, selectors, services, similarity
 from .forms import CampaignOpenForm, CommentForm, GradeForm, RequestCreateForm, SittingForm

@@ -33,6 +33,6 @@ class ResidenceConfig(AppConfig):
                 "acknowledged_at": _("acknowledged at"),
             },
         )
-        from .meeting_services import register_meeting_audit_labels
+        from .meetings.services import register_meeting_audit_labels
 
         register_meeting_audit_labels()

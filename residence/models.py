@@ -6,6 +6,14 @@ from django.utils.translation import gettext_lazy as _
 
 from members.models import Member, Organisation
 
+# The meetings' models belong to this app: imported here, by name, so Django registers them.
+from .meetings.models import (  # noqa: F401
+    Attendance,
+    AttendanceCorrection,
+    Meeting,
+    NonParticipationReport,
+)
+
 
 class Referral(models.Model):
     """One introduction letter (giấy giới thiệu) and the steps the residence side takes on it.
@@ -226,6 +234,3 @@ class ChangeNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} — {self.member}"
-
-
-from .meeting_models import *  # noqa: E402,F401,F403

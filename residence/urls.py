@@ -1,6 +1,7 @@
 from django.urls import path
 
-from . import meeting_urls, views
+from . import views
+from .meetings import urls as meeting_urls
 
 app_name = "residence"
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from members.models import Member, Organisation
-from residence.meeting_selectors import attendance_facts
+from residence.meetings.selectors import attendance_facts
 from residence.models import ChangeNotice, Referral
 
 from ..models import CommentRequest

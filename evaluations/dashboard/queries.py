@@ -9,8 +9,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from members.models import PATH_SEGMENT_WIDTH, Member, Organisation
-from residence.meeting_selectors import meetings_required
-from residence.models import Attendance, ChangeNotice, Meeting, Referral
+from residence.meetings.models import Attendance, Meeting
+from residence.meetings.selectors import meetings_required
+from residence.models import ChangeNotice, Referral
 
 from ..models import CommentRequest
 from . import cached

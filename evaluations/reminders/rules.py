@@ -13,7 +13,8 @@ from django.utils.translation import ngettext
 
 from members.models import Member, Organisation
 from partyreg.notifications import Message
-from residence.models import Attendance, ChangeNotice, Meeting, Referral
+from residence.meetings.models import Attendance, Meeting
+from residence.models import ChangeNotice, Referral
 
 from ..models import CommentRequest
 from .context import (

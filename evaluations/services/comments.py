@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from members.models import Organisation
 from partyreg.audit import audit_record, changes_between
-from residence.meeting_selectors import attendance_facts
+from residence.meetings.selectors import attendance_facts
 
 from .. import permissions, similarity
 from ..models import CommentRequest, Criterion, CriterionAnswer, Sitting

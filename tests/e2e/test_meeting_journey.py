@@ -7,8 +7,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from residence.models import Attendance, Meeting
-from tests.residence.meeting_setup import assign, cell_member
+from residence.meetings.models import Attendance, Meeting
+from tests.residence.meetings.setup import assign, cell_member
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 A = Attendance.Status

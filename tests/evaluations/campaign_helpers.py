@@ -10,8 +10,8 @@ from django.apps import apps
 from evaluations import services
 from evaluations.models import CommentRequest, Criterion
 from members.models import Member
-from residence import meeting_services
 from residence import services as referral_services
+from residence.meetings import services as meeting_services
 from residence.models import Referral
 from tests.members.factories import MemberFactory
 

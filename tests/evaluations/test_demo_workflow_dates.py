@@ -13,7 +13,8 @@ from django.core.management import call_command
 from django.db import transaction
 
 from evaluations.models import Campaign, CommentRequest, Grade, Sitting
-from residence.models import Attendance, Meeting, Referral
+from residence.meetings.models import Attendance, Meeting
+from residence.models import Referral
 from residence.selectors import overdue_q
 
 

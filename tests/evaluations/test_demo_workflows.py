@@ -26,15 +26,10 @@ from evaluations.models import Campaign, CommentRequest, CriterionAnswer, Grade,
 from members.demo import COQUAN_ORGANISATION
 from members.models import Member, Organisation, Role
 from partyreg.models import AuditEntry
-from residence import meeting_selectors
 from residence import selectors as residence_selectors
-from residence.models import (
-    Attendance,
-    ChangeNotice,
-    Meeting,
-    NonParticipationReport,
-    Referral,
-)
+from residence.meetings import selectors as meeting_selectors
+from residence.meetings.models import Attendance, Meeting, NonParticipationReport
+from residence.models import ChangeNotice, Referral
 
 TODAY = date(2026, 11, 22)
 S = Referral.State

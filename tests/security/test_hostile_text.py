@@ -26,12 +26,13 @@ from django.utils.html import escape
 from evaluations import services as campaign_services
 from evaluations.models import Campaign
 from partyreg.notifications import Message, notify, render_email
-from residence import meeting_services
 from residence import services as referral_services
-from residence.models import Attendance, ChangeNotice, Referral
+from residence.meetings import services as meeting_services
+from residence.meetings.models import Attendance
+from residence.models import ChangeNotice, Referral
 from tests.evaluations.campaign_helpers import answers_for, placed_member
 from tests.members.factories import MemberFactory
-from tests.residence.meeting_setup import assign
+from tests.residence.meetings.setup import assign
 
 from .pages import compact, page_problems
 

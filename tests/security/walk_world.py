@@ -22,9 +22,10 @@ from evaluations import services as campaign_services
 from evaluations.models import CommentRequest, PrintJob, PrintJobFile
 from members.models import Member, MemberImport, Organisation, Role
 from partyreg.notifications import notification_send_test
-from residence import meeting_services
 from residence import services as referral_services
-from residence.models import Attendance, ChangeNotice
+from residence.meetings import services as meeting_services
+from residence.meetings.models import Attendance
+from residence.models import ChangeNotice
 from tests.evaluations.factories import CampaignFactory, CommentRequestFactory
 from tests.members.factories import MemberFactory, OrganisationFactory, RoleFactory, UserFactory
 

@@ -21,7 +21,8 @@ from django.utils import timezone
 
 from evaluations.models import CommentRequest
 from members.models import Member, Organisation
-from residence.models import Attendance, ChangeNotice, Meeting, Referral
+from residence.meetings.models import Attendance, Meeting
+from residence.models import ChangeNotice, Referral
 from tests.evaluations.factories import (
     CampaignFactory,
     CommentRequestFactory,

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import meeting_views as views
+from . import views
 
 urlpatterns = [
     path("meetings/", views.meeting_index, name="meeting_index"),

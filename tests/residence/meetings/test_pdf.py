@@ -6,10 +6,10 @@ from django.urls import reverse
 from pypdf import PdfReader
 
 from members.models import Organisation
-from residence.meeting_pdf import header_for, issuer_name
-from residence.models import Attendance
+from residence.meetings.models import Attendance
+from residence.meetings.pdf import header_for, issuer_name
 from tests.members.factories import OrganisationFactory
-from tests.residence.meeting_setup import assign, cell_member, held_and_confirmed, record, schedule
+from tests.residence.meetings.setup import assign, cell_member, held_and_confirmed, record, schedule
 
 pytestmark = pytest.mark.django_db
 A = Attendance.Status

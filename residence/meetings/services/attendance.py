@@ -8,8 +8,8 @@ from django.utils.translation import gettext as _
 from members.models import Member
 from partyreg.audit import audit_record, changes_between
 
-from .. import meeting_permissions as permissions
-from ..meeting_models import Attendance, AttendanceCorrection, Meeting
+from .. import permissions
+from ..models import Attendance, AttendanceCorrection, Meeting
 from ._transitions import (
     REASON_MAX,
     State,

@@ -6,8 +6,8 @@ from django.utils.translation import gettext as _
 
 from partyreg.audit import audited_update, snapshot
 
-from .. import meeting_permissions as permissions
-from ..meeting_models import Attendance, Meeting
+from .. import permissions
+from ..models import Attendance, Meeting
 
 State = Meeting.State
 Status = Attendance.Status

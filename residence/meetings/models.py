@@ -1,6 +1,6 @@
 """Residence meetings with working members, their attendance, and non-participation reports.
 
-A meeting's state and its attendance rows change only through ``residence.meeting_services``;
+A meeting's state and its attendance rows change only through ``residence.meetings.services``;
 once the secretary confirms the list, a row changes only by an ``AttendanceCorrection``.
 """
 
@@ -11,8 +11,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from members.models import Member, Organisation
-
-__all__ = ["Meeting", "Attendance", "AttendanceCorrection", "NonParticipationReport"]
 
 
 class Meeting(models.Model):

@@ -8,12 +8,17 @@ from django.utils import timezone
 from members.models import Member, Role
 from partyreg.audit import audit_history
 from partyreg.models import AuditEntry
-from residence import meeting_services as services
 from residence import services as referral_services
-from residence.meeting_services import ALLOWED_TRANSITIONS
-from residence.models import Attendance, AttendanceCorrection, Meeting, NonParticipationReport
+from residence.meetings import services
+from residence.meetings.models import (
+    Attendance,
+    AttendanceCorrection,
+    Meeting,
+    NonParticipationReport,
+)
+from residence.meetings.services import ALLOWED_TRANSITIONS
 from tests.members.factories import MemberFactory, OrganisationFactory, RoleFactory, UserFactory
-from tests.residence.meeting_setup import assign, cell_member, held_and_confirmed, record, schedule
+from tests.residence.meetings.setup import assign, cell_member, held_and_confirmed, record, schedule
 
 pytestmark = pytest.mark.django_db
 S = Meeting.State

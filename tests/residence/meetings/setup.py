@@ -5,9 +5,9 @@ import datetime
 from django.utils import timezone
 
 from members.models import Member
-from residence import meeting_services
 from residence import services as referral_services
-from residence.models import Meeting
+from residence.meetings import services as meeting_services
+from residence.meetings.models import Meeting
 from tests.members.factories import MemberFactory
 
 

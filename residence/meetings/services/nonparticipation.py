@@ -8,9 +8,8 @@ from django.utils.translation import gettext as _
 from members.models import Member, Organisation
 from partyreg.audit import audit_record
 
-from .. import meeting_permissions as permissions
-from .. import meeting_selectors as selectors
-from ..meeting_models import NonParticipationReport
+from .. import permissions, selectors
+from ..models import NonParticipationReport
 from ._transitions import _user
 
 # --- Non-participation (workflow 6) -------------------------------------------------------------

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from members.forms import DateInput, OrganisationChoiceField
 from members.models import Organisation
 
-from .meeting_models import Attendance, Meeting
+from .models import Attendance, Meeting
 
 FINAL_CHOICES = [(s, Attendance.Status(s).label) for s in Attendance.FINAL_STATUSES]
 

@@ -3,8 +3,8 @@
 from members.models import Organisation
 from partyreg.pdf import render_pdf
 
-from .meeting_models import Attendance, Meeting
-from .meeting_selectors import count_marks
+from .models import Attendance, Meeting
+from .selectors import count_marks
 
 LIST_TEMPLATE = "residence/meeting_attendance_pdf.html"
 CELL_PREFIX = "CHI BỘ"

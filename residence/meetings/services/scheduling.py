@@ -10,9 +10,8 @@ from django.utils.translation import gettext as _
 from members.models import Organisation
 from partyreg.audit import audit_record, changes_between
 
-from .. import meeting_permissions as permissions
-from .. import meeting_selectors as selectors
-from ..meeting_models import Attendance, Meeting
+from .. import permissions, selectors
+from ..models import Attendance, Meeting
 from ._transitions import (
     REASON_MAX,
     State,

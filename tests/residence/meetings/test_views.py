@@ -5,9 +5,14 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
 
-from residence import meeting_services as services
-from residence.models import Attendance, AttendanceCorrection, Meeting, NonParticipationReport
-from tests.residence.meeting_setup import assign, cell_member, held_and_confirmed, record, schedule
+from residence.meetings import services
+from residence.meetings.models import (
+    Attendance,
+    AttendanceCorrection,
+    Meeting,
+    NonParticipationReport,
+)
+from tests.residence.meetings.setup import assign, cell_member, held_and_confirmed, record, schedule
 
 pytestmark = pytest.mark.django_db
 A = Attendance.Status

@@ -13,11 +13,11 @@ from django.db import connection
 
 from members.models import Role
 from partyreg.models import AuditEntry
-from residence import meeting_services as services
-from residence.meeting_services import attendance
-from residence.models import Attendance, Meeting
+from residence.meetings import services
+from residence.meetings.models import Attendance, Meeting
+from residence.meetings.services import attendance
 from tests.members.factories import RoleFactory, UserFactory
-from tests.residence.meeting_setup import assign, cell_member, schedule
+from tests.residence.meetings.setup import assign, cell_member, schedule
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 A = Attendance.Status

@@ -15,9 +15,9 @@ from members.models import Member, Organisation
 from members.scoping import is_site_admin, scope_q
 from members.selectors import members_visible_to
 
-from .meeting_models import Attendance, Meeting, NonParticipationReport
-from .models import Referral
-from .selectors import RESIDENCE, WORKPLACE
+from ..models import Referral
+from ..selectors import RESIDENCE, WORKPLACE
+from .models import Attendance, Meeting, NonParticipationReport
 
 # Referral states in which a member belongs to the cell they were assigned to.
 LIVE_ASSIGNED_STATES = (Referral.State.ASSIGNED, Referral.State.REPORTED)

@@ -16,10 +16,9 @@ from members.scoping import user_roles
 from members.views import apply_validation_error
 from partyreg.audit import audit_history
 
-from . import meeting_permissions as permissions
-from . import meeting_selectors as selectors
-from . import meeting_services as services
-from .meeting_forms import (
+from ..selectors import user_sides
+from . import permissions, selectors, services
+from .forms import (
     AbsenceForm,
     AcknowledgeReportForm,
     CancelForm,
@@ -29,9 +28,8 @@ from .meeting_forms import (
     marks_from_post,
     year_from,
 )
-from .meeting_models import Attendance, Meeting
-from .meeting_pdf import render_attendance_list
-from .selectors import user_sides
+from .models import Attendance, Meeting
+from .pdf import render_attendance_list
 
 PER_PAGE = 50
 HISTORY_ROWS = 50

@@ -5,11 +5,11 @@ import datetime
 import pytest
 import time_machine
 
-from residence import meeting_services as services
-from residence.meeting_selectors import AttendanceFacts, attendance_facts, cell_meeting_counts
-from residence.models import Attendance, Meeting
+from residence.meetings import services
+from residence.meetings.models import Attendance, Meeting
+from residence.meetings.selectors import AttendanceFacts, attendance_facts, cell_meeting_counts
 from tests.members.factories import MemberFactory
-from tests.residence.meeting_setup import assign, cell_member, record, schedule
+from tests.residence.meetings.setup import assign, cell_member, record, schedule
 
 pytestmark = pytest.mark.django_db
 A = Attendance.Status

@@ -3,8 +3,8 @@
 from members.models import Member, Organisation
 from members.scoping import in_scope
 
-from .meeting_models import Attendance, Meeting, NonParticipationReport
-from .permissions import ACTING_KINDS
+from ..permissions import ACTING_KINDS
+from .models import Attendance, Meeting, NonParticipationReport
 
 
 def can_manage_meetings(user, cell: Organisation) -> bool:
