@@ -23,7 +23,7 @@ def setup() -> None:
 
     from django.core.management import call_command
 
-    from members.demo import demo_loaded
+    from evaluations.demo.tree import demo_loaded
     from members.models import Member
 
     call_command("migrate", verbosity=0)

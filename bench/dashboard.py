@@ -295,7 +295,7 @@ def _after_changes():
     """Every request as the first after a recorded change (a new stamp each time), with a
     worker behind the broker: the refreshes a page queues are collected, not run."""
     from evaluations.dashboard import cached
-    from evaluations.dashboard_tasks import dashboard_refresh_task
+    from evaluations.dashboard.tasks import dashboard_refresh_task
     from partyreg.celery import app
 
     queued: list[tuple[int, int]] = []

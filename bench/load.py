@@ -62,7 +62,7 @@ def prepare_database() -> dict:
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
 
-    from members.demo import demo_loaded
+    from evaluations.demo.tree import demo_loaded
     from members.models import Member, Role
     from residence import meeting_services, services
     from residence.meetings.models import Meeting

@@ -288,10 +288,10 @@ def _scan() -> dict:
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
-    from evaluations import reminders
-    from partyreg import notifications
+    from evaluations.reminders import scan as reminders
     from partyreg.models import Delivery, Notification, Reminder
-    from partyreg.tasks import send_delivery_task
+    from partyreg.notifications import delivery as notifications
+    from partyreg.notifications.tasks import send_delivery_task
 
     # Every run starts from nothing sent, so both sizes find and create everything due.
     with connection.cursor() as cursor:

@@ -5,7 +5,8 @@ members) and a real Celery worker pool of 2 processes on the "printing" queue be
 way production runs, so the figures include the broker, the database reads and the file writes.
 
 1. Cold: every PrintedSheet deleted, then each cell's certified comments queued for rendering
-   as certifying the cell does (tasks of evaluations.sheets.RENDER_BATCH sheets); sheets/s until
+   as certifying the cell does (tasks of evaluations.printing.sheets.RENDER_BATCH sheets);
+   sheets/s until
    the last is written, with each worker process's resident memory sampled (start, end, peak).
    Next to it, a plain loop in this process calling weasyprint.HTML(...).write_pdf with a fresh
    font configuration and stylesheet per sheet, on a few hundred sheets, extrapolated to the bloc;
@@ -83,7 +84,7 @@ def setup() -> None:
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     from django.core.management import call_command
 
-    from members.demo import demo_loaded
+    from evaluations.demo.tree import demo_loaded
 
     call_command("migrate", verbosity=0)
     if not demo_loaded():
@@ -98,6 +99,7 @@ def prepare() -> "Campaign":  # noqa: F821
     from django.db import transaction
     from django.utils import timezone
 
+    from evaluations.demo.tree import DEFAULT_SEED, generate
     from evaluations.models import (
         Campaign,
         CommentRequest,
@@ -106,7 +108,6 @@ def prepare() -> "Campaign":  # noqa: F821
         SheetForm,
         Sitting,
     )
-    from members.demo import DEFAULT_SEED, generate
     from members.models import Member, Organisation
     from residence.models import Referral
 
@@ -364,7 +365,7 @@ def _ids(campaign) -> list[int]:
 
 def cold(campaign, worker) -> None:
     from evaluations.models import PrintedSheet
-    from evaluations.sheets import queue_sheet_render
+    from evaluations.printing.sheets import queue_sheet_render
 
     PrintedSheet.objects.filter(request__campaign=campaign).delete()
     ids = _ids(campaign)
@@ -373,7 +374,7 @@ def cold(campaign, worker) -> None:
     cpu_before = sum(_cpu_seconds(p) for p in pids)
     started = time.perf_counter()
     # What certifying every cell's comments does: one certification per cell, whose sheets
-    # are queued in batches (evaluations.sheets.RENDER_BATCH) once it is committed.
+    # are queued in batches (evaluations.printing.sheets.RENDER_BATCH) once it is committed.
     by_cell: dict[int, list[int]] = {}
     for request_id, cell_id in campaign.requests.filter(pk__in=ids).values_list(
         "pk", "residence_cell_id"
@@ -416,7 +417,7 @@ def plain_loop(campaign, total: int) -> None:
     from django.template.loader import render_to_string
     from weasyprint import HTML
 
-    from evaluations import sheets
+    from evaluations.printing import sheets
     from partyreg.pdf import PDF_ORIGIN, StaticOnlyFetcher, _parse_static_css, load_resources
 
     ids = _ids(campaign)[:PLAIN_LOOP_SHEETS]
@@ -459,7 +460,7 @@ def weasyprint_alone(campaign) -> None:
 
     from django.template.loader import render_to_string
 
-    from evaluations import sheets
+    from evaluations.printing import sheets
     from partyreg.pdf import SHARED_STYLESHEET, _document, shared_resources
 
     requests = sheets.sheet_queryset().filter(pk__in=_ids(campaign)[: PLAIN_LOOP_SHEETS * 2])
@@ -490,7 +491,7 @@ def weasyprint_alone(campaign) -> None:
 
 def print_all(campaign, actor, label: str, pids=()) -> None:
     from evaluations.models import PrintJob
-    from evaluations.sheets import print_job_start
+    from evaluations.printing.jobs import print_job_start
 
     cpu_before = sum(_cpu_seconds(p) for p in pids)
     started = time.perf_counter()
@@ -525,7 +526,7 @@ def merges(campaign) -> None:
     from pypdf import PdfWriter
 
     from evaluations.models import PrintedSheet
-    from evaluations.sheets import merge_pdfs
+    from evaluations.printing.jobs import merge_pdfs
 
     sheets = list(PrintedSheet.objects.filter(request_id__in=_ids(campaign)[:MERGE_SHEETS]))
     data = [s.pdf.read() for s in sheets]

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from members.models import OrganisationReminderSetting
+from evaluations.reminders.models import OrganisationReminderSetting
 
 
 @admin.register(OrganisationReminderSetting)

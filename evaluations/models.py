@@ -15,6 +15,9 @@ from django.utils.translation import pgettext_lazy
 from members.models import Member, Organisation
 from residence.models import Referral
 
+# The reminder switches belong to this app: imported here, by name, so Django registers them.
+from .reminders.models import OrganisationReminderSetting  # noqa: F401
+
 
 class SheetForm(models.TextChoices):
     """Which comment sheet a member gets (forms 3-213 and 4-213 as practice numbers them)."""

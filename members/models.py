@@ -291,6 +291,3 @@ class MemberView(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.member} ({self.get_via_display()})"
-
-
-from .reminder_models import *  # noqa: E402,F401,F403

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from . import spreadsheet_views, views
+from . import views
+from .spreadsheets import views as spreadsheet_views
 
 app_name = "members"
 

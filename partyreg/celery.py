@@ -20,11 +20,16 @@ app.config_from_object(
     {name: getattr(settings, name) for name in dir(settings) if name.startswith("CELERY_")},
     namespace="CELERY",
 )
-app.autodiscover_tasks()
-# The reminder rules know every app, so their task lives beside them in evaluations.
-app.autodiscover_tasks(related_name="reminder_tasks")
-# The dashboard's background counts live beside its views in evaluations.
-app.autodiscover_tasks(related_name="dashboard_tasks")
+# Every package with a tasks module, named once (sub-packages are not found by app name).
+app.autodiscover_tasks(
+    [
+        "partyreg",
+        "partyreg.notifications",
+        "evaluations.printing",
+        "evaluations.dashboard",
+        "evaluations.reminders",
+    ]
+)
 
 # The one schedule. Celery beat runs it with Redis; without Redis the web process runs the
 # same entries in a thread (partyreg.scheduler). Times are in CELERY_TIMEZONE

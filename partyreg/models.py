@@ -117,7 +117,8 @@ class Delivery(models.Model):
     """One way a notification reaches its user, with the outcome: the delivery log.
 
     Email is sent by a task that first *claims* the row (``claimed_at``), then sends, then
-    marks it sent with ``UPDATE … WHERE status = 'pending'``; see ``partyreg.notifications``.
+    marks it sent with ``UPDATE … WHERE status = 'pending'``; see
+    ``partyreg.notifications.delivery``.
     """
 
     class Channel(models.TextChoices):

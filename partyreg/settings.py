@@ -102,6 +102,8 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "partyreg.context_processors.site",
             ],
+            # A sub-package's tags, registered by name: only an app's own templatetags/ is found.
+            "libraries": {"dashboard_tags": "evaluations.dashboard.templatetags"},
         },
     },
 ]

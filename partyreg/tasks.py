@@ -1,56 +1,9 @@
-import logging
-import random
-from smtplib import SMTPException
+"""Infrastructure tasks that know no domain (the notification tasks live in notifications/)."""
 
 from celery import shared_task
-
-from . import notifications
-
-logger = logging.getLogger("partyreg.tasks")
 
 
 @shared_task(name="partyreg.ping", ignore_result=False)
 def ping(token: str) -> str:
     """Answers with its argument: used to prove that a task travels to a worker and back."""
     return f"pong:{token}"
-
-
-# --- Notifications (partyreg.notifications explains the once-only protocol) ------------------
-
-# Errors of the mail server or the network: worth another attempt later.
-MAIL_ERRORS = (SMTPException, OSError)
-
-
-def retry_countdown(retries: int) -> int:
-    """Exponential backoff with jitter: about 1, 2, 4, 8, 16 minutes, at most an hour."""
-    return min(3600, 60 * 2**retries) + random.randint(0, 30)
-
-
-@shared_task(
-    bind=True,
-    name="partyreg.send_delivery",
-    acks_late=True,
-    max_retries=5,
-    soft_time_limit=60,
-    time_limit=90,
-)
-def send_delivery_task(self, delivery_id: int) -> str:
-    """Sends one email delivery; a second run of the same task sends nothing."""
-    try:
-        return notifications.delivery_send(delivery_id)
-    except MAIL_ERRORS as error:
-        if self.request.is_eager:
-            # In-process there is no queue to wait in: the claim is released and the
-            # embedded scheduler's sweep tries again in ten minutes.
-            logger.warning("Email delivery %s failed; the sweep will retry it", delivery_id)
-            return "failed-will-retry"
-        if self.request.retries >= self.max_retries:
-            logger.error("Email delivery %s failed for good: %s", delivery_id, error)
-            return "failed"
-        raise self.retry(exc=error, countdown=retry_countdown(self.request.retries)) from error
-
-
-@shared_task(name="partyreg.sweep_deliveries", soft_time_limit=120, time_limit=150)
-def sweep_deliveries_task() -> int:
-    """Queues email deliveries left pending (queueing failed, or a worker died mid-send)."""
-    return notifications.deliveries_sweep()

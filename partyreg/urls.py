@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from evaluations import home, reminder_views
+from evaluations import home
 from evaluations.mergers import organisation_merge
 from members import views as member_views
 
@@ -21,12 +21,8 @@ urlpatterns = [
         {"merge": organisation_merge},
         name="organisation_merge",
     ),
-    path("notifications/", views.notification_list, name="notification_list"),
-    path("notifications/badge/", views.notification_badge, name="notification_badge"),
-    path("notifications/<int:pk>/", views.notification_open, name="notification_open"),
-    path("notifications/read/", views.notification_mark_all_read, name="notification_read_all"),
-    path("notifications/test/", views.notification_send_test, name="notification_send_test"),
-    path("reminders/settings/", reminder_views.reminder_settings, name="reminder_settings"),
+    path("notifications/", include("partyreg.notifications.urls")),
+    path("reminders/", include("evaluations.reminders.urls")),
     path("members/", include("members.urls")),
     path("residence/", include("residence.urls")),
     path("evaluations/", include("evaluations.urls")),

@@ -169,7 +169,7 @@ def refresh_queue(organisation_id: int, year: int) -> bool:
 
 
 def _send_refresh(organisation_id: int, year: int) -> None:
-    from evaluations.dashboard_tasks import dashboard_refresh_task
+    from evaluations.dashboard.tasks import dashboard_refresh_task
 
     try:
         dashboard_refresh_task.apply_async(

@@ -10,8 +10,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from members.models import Organisation, OrganisationReminderSetting, Role
-from partyreg.notifications import Message
+from evaluations.reminders.models import OrganisationReminderSetting
+from members.models import Organisation, Role
+from partyreg.notifications.delivery import Message
 
 REFERRAL_REPORT = "referral_report"
 REFERRAL_RECEIPT = "referral_receipt"

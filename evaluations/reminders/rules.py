@@ -1,5 +1,6 @@
 """The rules of issue 6: each reads what is due in a fixed number of queries and returns
-``partyreg.notifications.Message`` values (see the package docstring for periods and digests)."""
+``partyreg.notifications.delivery.Message`` values (see the package docstring for periods and
+digests)."""
 
 from collections import defaultdict
 from datetime import date, timedelta
@@ -12,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from members.models import Member, Organisation
-from partyreg.notifications import Message
+from partyreg.notifications.delivery import Message
 from residence.meetings.models import Attendance, Meeting
 from residence.models import ChangeNotice, Referral
 

@@ -5,7 +5,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from members.models import Organisation, OrganisationReminderSetting, Role
+from evaluations.reminders.models import OrganisationReminderSetting
+from members.models import Organisation, Role
 from members.scoping import in_scope
 from partyreg.audit import audit_record
 

@@ -9,7 +9,7 @@ from partyreg.audit import audit_record, changes_between, snapshot
 
 from .. import permissions
 from ..models import CommentRequest, Grade
-from ..sheets import queue_sheet_render
+from ..printing.sheets import queue_sheet_render
 from ._transitions import State, _lock, _transition, _user
 
 GRADE_AUDIT_FIELDS = ("level", "points")

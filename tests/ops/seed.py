@@ -59,10 +59,10 @@ def print_job(campaign_id: int, username: str) -> dict:
     """Start a print job of the campaign as the user: queued to the broker on commit."""
     from django.contrib.auth import get_user_model
 
-    from evaluations import sheets
     from evaluations.models import Campaign
+    from evaluations.printing import jobs
 
-    job = sheets.print_job_start(
+    job = jobs.print_job_start(
         actor=get_user_model().objects.get(username=username),
         campaign=Campaign.objects.get(pk=campaign_id),
     )

@@ -7,8 +7,8 @@ import pytest
 from django.urls import reverse
 from django.utils.html import escape
 
-from evaluations import sheets
 from evaluations.models import PrintJob
+from evaluations.printing import sheets
 from tests.evaluations.factories import CampaignFactory, CommentRequestFactory
 from tests.members.factories import MemberFactory
 

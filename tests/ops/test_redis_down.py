@@ -106,8 +106,8 @@ def test_site_works_without_redis_and_print_job_resumes(ops_database, redis_serv
             env,
             "shell",
             "-c",
-            "from datetime import timedelta; from evaluations import sheets; "
-            "print(sheets.print_jobs_requeue(queued_for=timedelta(0)))",
+            "from datetime import timedelta; from evaluations.printing import jobs; "
+            "print(jobs.print_jobs_requeue(queued_for=timedelta(0)))",
         )
         assert sent.strip().splitlines()[-1] == "1"
         wait_until(

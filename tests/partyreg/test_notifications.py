@@ -13,10 +13,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from partyreg import celery_app, notifications
+from partyreg import celery_app
 from partyreg.models import Delivery, Notification, Reminder
+from partyreg.notifications import delivery as notifications
+from partyreg.notifications.tasks import retry_countdown, send_delivery_task, sweep_deliveries_task
 from partyreg.scheduler import EmbeddedScheduler
-from partyreg.tasks import retry_countdown, send_delivery_task, sweep_deliveries_task
 from tests.members.factories import UserFactory
 
 Status = Delivery.Status
@@ -100,7 +101,7 @@ def test_a_worker_dying_before_the_send_leaves_it_to_the_sweep(user):
 
 def test_a_worker_dying_after_the_send_is_the_documented_at_least_once_window(user):
     """The mail server accepted the message, the worker died before marking it sent: the
-    sweep sends it again. This pins the trade-off partyreg.notifications documents."""
+    sweep sends it again. This pins the trade-off partyreg.notifications.delivery documents."""
     delivery = email_of(notifications.notify(message(user)))
     assert notifications._claim(delivery.pk)
     mail.EmailMessage("Việc cần làm", "…", to=[delivery.address]).send()
@@ -177,7 +178,7 @@ def test_a_mail_failure_in_a_worker_is_retried_with_backoff(user):
 
 
 def test_tasks_have_time_limits_and_are_acknowledged_late():
-    from evaluations.reminder_tasks import reminders_scan_task
+    from evaluations.reminders.tasks import reminders_scan_task
 
     for task in (send_delivery_task, sweep_deliveries_task, reminders_scan_task):
         assert 0 < task.soft_time_limit < task.time_limit, task.name
@@ -247,7 +248,7 @@ def test_redis_down_during_the_daily_scan_loses_no_email(
 ):
     """The scan commits its notifications even though no task can be queued; the bell shows
     them at once, and every email goes out once when the broker is back."""
-    from evaluations.reminders import reminders_scan
+    from evaluations.reminders.scan import reminders_scan
     from residence import services
 
     with time_machine.travel("2026-03-02 09:00 +07:00", tick=False):

@@ -25,7 +25,7 @@ from django.utils.html import escape
 
 from evaluations import services as campaign_services
 from evaluations.models import Campaign
-from partyreg.notifications import Message, notify, render_email
+from partyreg.notifications.delivery import Message, notify, render_email
 from residence import services as referral_services
 from residence.meetings import services as meeting_services
 from residence.meetings.models import Attendance

@@ -21,7 +21,7 @@ from django.utils import timezone
 from evaluations import services as campaign_services
 from evaluations.models import CommentRequest, PrintJob, PrintJobFile
 from members.models import Member, MemberImport, Organisation, Role
-from partyreg.notifications import notification_send_test
+from partyreg.notifications.delivery import notification_send_test
 from residence import services as referral_services
 from residence.meetings import services as meeting_services
 from residence.meetings.models import Attendance

@@ -1,4 +1,5 @@
-"""``manage.py load_demo``: the demo province (members.demo), then its workflows (evaluations.demo).
+"""``manage.py load_demo``: the demo province (evaluations.demo.tree), then its workflows
+(evaluations.demo.workflows).
 
 It lives in evaluations, the top app, because it calls both: members may not import evaluations.
 """
@@ -10,8 +11,7 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from evaluations.demo import WorkflowsUnavailable, load_workflows, workflows_loaded
-from members.demo import (
+from evaluations.demo.tree import (
     BLOC_MEMBERS,
     DEFAULT_SEED,
     DEMO_PASSWORD,
@@ -21,6 +21,7 @@ from members.demo import (
     generate,
     load,
 )
+from evaluations.demo.workflows import WorkflowsUnavailable, load_workflows, workflows_loaded
 from members.models import Member
 from residence.models import Referral
 

@@ -2,8 +2,8 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
-from evaluations.reminders import reminders_scan
-from partyreg.notifications import deliveries_sweep
+from evaluations.reminders.scan import reminders_scan
+from partyreg.notifications.delivery import deliveries_sweep
 
 
 class Command(BaseCommand):

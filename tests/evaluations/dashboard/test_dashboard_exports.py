@@ -8,8 +8,8 @@ import openpyxl
 import pytest
 from django.urls import reverse
 
-from evaluations import charts
 from evaluations import dashboard as dash
+from evaluations.dashboard import charts
 
 pytestmark = pytest.mark.django_db
 

@@ -13,9 +13,9 @@ from django.urls import reverse
 from kombu.exceptions import OperationalError as KombuOperationalError
 
 from evaluations import dashboard as dash
-from evaluations import dashboard_views
 from evaluations.dashboard import cached
-from evaluations.dashboard_tasks import dashboard_refresh_task, dashboards_warm_task
+from evaluations.dashboard import views as dashboard_views
+from evaluations.dashboard.tasks import dashboard_refresh_task, dashboards_warm_task
 from partyreg import celery_app
 from partyreg.audit import audit_record
 from residence.models import Referral

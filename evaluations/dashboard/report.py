@@ -1,0 +1,286 @@
+"""The dashboard as a spreadsheet (.xlsx) and as the yearly report a committee signs and files.
+
+The spreadsheet holds the page's table: every row, every figure, the rates as numbers
+formatted in per cent. The report is an official document in the Party layout (Guidance
+36-HD/VPTW): its wording is fixed Vietnamese text, like every printed form of the site.
+"""
+
+import io
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from members.models import Organisation
+from partyreg.pdf import render_pdf
+from residence.meetings.selectors import meetings_required
+
+from . import (
+    MEMBER_COLUMNS,
+    RESIDENCE,
+    WORKPLACE,
+    Dashboard,
+    Figures,
+    MemberRow,
+    band,
+    ratio,
+)
+
+REPORT_TEMPLATE = "evaluations/report_pdf.html"
+PERCENT = "0%"
+FILLS = {
+    "bad": PatternFill("solid", fgColor="F8D7DA"),
+    "warn": PatternFill("solid", fgColor="FFF3CD"),
+}
+SHEET_TITLES = {WORKPLACE: "Noi cong tac", RESIDENCE: "Noi cu tru"}
+BOLD = Font(bold=True)
+
+
+def _save(book: Workbook) -> bytes:
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _widths(sheet, widths: list[int]) -> None:
+    for i, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(i)].width = width
+
+
+def dashboard_xlsx(board: Dashboard) -> bytes:
+    """One sheet per table of the page: the organisation column, then the page's columns."""
+    book = Workbook()
+    book.remove(book.active)
+    for table in board.tables:
+        sheet = book.create_sheet(SHEET_TITLES[table.side])
+        sheet.append([f"{board.organisation.name} — {board.year}"])
+        sheet["A1"].font = BOLD
+        sheet.append([_("Organisation"), *(str(c.label) for c in table.columns)])
+        for cell in sheet[2]:
+            cell.font = BOLD
+        for row in [*table.rows, table.total]:
+            sheet.append([row.label, *(row.values[c.key] for c in table.columns)])
+            line = sheet.max_row
+            for i, column in enumerate(table.columns, start=2):
+                cell = sheet.cell(line, i)
+                if column.rate:
+                    cell.number_format = PERCENT
+                    fill = FILLS.get(band(row.values[column.key]))
+                    if fill:
+                        cell.fill = fill
+        for cell in sheet[sheet.max_row]:
+            cell.font = BOLD
+        sheet.freeze_panes = "B3"
+        _widths(sheet, [44] + [12] * len(table.columns))
+    return _save(book)
+
+
+def members_xlsx(organisation: Organisation, year: int, rows: list[MemberRow]) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Dang vien"
+    sheet.append([f"{organisation.name} — {year}"])
+    sheet["A1"].font = BOLD
+    sheet.append(
+        [
+            str(MEMBER_COLUMNS[0][1]),
+            _("Workplace"),
+            _("Category"),
+            str(MEMBER_COLUMNS[1][1]),
+            _("Residence"),
+            _("Due on"),
+            str(MEMBER_COLUMNS[2][1]),
+            _("Invited"),
+            _("Present"),
+            str(MEMBER_COLUMNS[4][1]),
+            _("Near-identical"),
+            str(MEMBER_COLUMNS[5][1]),
+        ]
+    )
+    for cell in sheet[2]:
+        cell.font = BOLD
+    for r in rows:
+        sheet.append(
+            [
+                r.name,
+                r.workplace,
+                r.category,
+                r.referral_state_label,
+                r.residence,
+                r.due_on,
+                r.presented_on,
+                r.invited,
+                r.present,
+                r.comment_state_label,
+                _("yes") if r.near_identical else "",
+                r.notices_open,
+            ]
+        )
+        for column in (6, 7):
+            sheet.cell(sheet.max_row, column).number_format = "DD/MM/YYYY"
+    sheet.freeze_panes = "B3"
+    _widths(sheet, [28, 28, 24, 18, 28, 12, 12, 9, 9, 20, 12, 12])
+    return _save(book)
+
+
+# --- The yearly report ------------------------------------------------------------------------
+
+
+def _pct(part: int, whole: int) -> str:
+    value = ratio(part, whole)
+    if value is None:
+        return "–"
+    # A few out of thousands is not nothing: "dưới 1%" rather than a rounded "0%".
+    return "dưới 1%" if 0 < value < 0.005 else f"{round(100 * value)}%"
+
+
+def _number(value: int) -> str:
+    """A count as Vietnamese writes it: 98.420."""
+    return f"{value:,}".replace(",", ".")
+
+
+class _Numbers:
+    """The counts of a Figures, each written as Vietnamese writes numbers."""
+
+    def __init__(self, figures: Figures | None):
+        self._figures = figures
+
+    def __getattr__(self, name: str) -> str:
+        return _number(getattr(self._figures, name))
+
+
+def _committee(organisation: Organisation) -> str:
+    cell = organisation.kind in (Organisation.Kind.CELL, Organisation.Kind.RESIDENCE_CELL)
+    return "CHI ỦY" if cell else "ĐẢNG ỦY"
+
+
+def narrative(board: Dashboard) -> list[str]:
+    """The report's paragraphs, each with the key figures of the year."""
+    org, year = board.organisation.name, board.year
+    paragraphs = [
+        "Thực hiện Quy định số 213-QĐ/TW ngày 02/01/2020 của Bộ Chính trị về trách nhiệm của "
+        "đảng viên đang công tác thường xuyên giữ mối liên hệ với tổ chức đảng và nhân dân nơi "
+        f"cư trú, {org} báo cáo kết quả thực hiện năm {year} như sau:"
+    ]
+    # A side without a table on the page (a bloc has no commune under it) has no paragraph.
+    shown = {table.side for table in board.tables}
+    w: Figures | None = board.totals.get(WORKPLACE) if WORKPLACE in shown else None
+    r: Figures | None = board.totals.get(RESIDENCE) if RESIDENCE in shown else None
+    wn, rn = _Numbers(w), _Numbers(r)
+    if w is not None:
+        paragraphs += [
+            f"1. Giới thiệu đảng viên về nơi cư trú: có {wn.working} đảng viên đang công tác; đã "
+            f"giới thiệu {wn.referred} đồng chí; nơi cư trú đã tiếp nhận {wn.received}, phân công "
+            f"về chi bộ {wn.assigned}; {wn.presented} đồng chí đã báo cáo với chi bộ nơi cư trú "
+            f"({_pct(w.presented, w.working)}), trong đó {wn.on_time} đồng chí đúng hạn; "
+            f"{wn.overdue} đồng chí quá hạn chưa báo cáo.",
+            f"2. Tham gia sinh hoạt với chi bộ nơi cư trú: đảng viên dự {wn.present}/"
+            f"{wn.invited} lượt được mời ({_pct(w.present, w.invited)}) trong các buổi sinh "
+            "hoạt định kỳ đã được xác nhận.",
+            f"3. Lấy ý kiến nhận xét: đã đề nghị nhận xét {wn.requested} đồng chí; nhận lại "
+            f"{wn.returned} phiếu ({_pct(w.returned, w.requested)}), {wn.returned_on_time} phiếu "
+            f"đúng hạn, {wn.certified} phiếu đã được đảng ủy xã, phường xác nhận; "
+            f"{wn.with_sitting} phiếu có biên bản họp chi ủy với ban công tác Mặt trận; "
+            f"{wn.near_identical} phiếu có nội dung gần trùng lặp.",
+            f"4. Thông báo thay đổi: đã gửi {wn.notices} thông báo, nơi cư trú đã xác nhận "
+            f"{wn.acknowledged} ({_pct(w.acknowledged, w.notices)}).",
+        ]
+    if r is not None:
+        first = 5 if w is not None else 1
+        paragraphs += [
+            f"{first}. Nơi cư trú tiếp nhận đảng viên: có {rn.referred} đảng viên được giới "
+            f"thiệu về; đã tiếp nhận {rn.received}, phân công về chi bộ {rn.assigned}; "
+            f"{rn.presented} đồng chí đã báo cáo với chi bộ ({_pct(r.presented, r.referred)}); "
+            f"{rn.overdue} đồng chí quá hạn.",
+            f"{first + 1}. Sinh hoạt với đảng viên đang công tác: {rn.cells_ok}/{rn.cells} chi bộ "
+            f"tổ chức đủ {meetings_required()} buổi trong năm ({_pct(r.cells_ok, r.cells)}); "
+            f"tỷ lệ đảng viên dự sinh hoạt {_pct(r.present, r.invited)}.",
+            f"{first + 2}. Nhận xét đảng viên: nhận {rn.requested} đề nghị; đã trả lời "
+            f"{rn.returned} ({rn.returned_on_time} đúng hạn), đã xác nhận {rn.certified}; "
+            f"{rn.with_sitting} phiếu có biên bản họp; {rn.near_identical} phiếu gần trùng lặp. "
+            f"Thông báo thay đổi nhận được: {rn.notices}, đã xác nhận {rn.acknowledged}.",
+        ]
+    return paragraphs
+
+
+# Columns of the printed tables: (Vietnamese heading, figure or rate key).
+REPORT_COLUMNS = {
+    WORKPLACE: [
+        ("Đảng viên đang công tác", "working"),
+        ("Đã giới thiệu", "referred"),
+        ("Đã báo cáo với nơi cư trú", "presented"),
+        ("Tỷ lệ đã báo cáo", "presented_rate"),
+        ("Đúng hạn", "on_time"),
+        ("Quá hạn", "overdue"),
+        ("Tỷ lệ dự sinh hoạt", "attendance_rate"),
+        ("Đề nghị nhận xét", "requested"),
+        ("Đã trả phiếu", "returned"),
+        ("Đã xác nhận", "certified"),
+        ("Gần trùng lặp", "near_identical"),
+        ("Thông báo đã xác nhận", "acknowledged"),
+    ],
+    RESIDENCE: [
+        ("Được giới thiệu về", "referred"),
+        ("Đã phân công", "assigned"),
+        ("Đã báo cáo", "presented"),
+        ("Tỷ lệ đã báo cáo", "presented_rate"),
+        ("Quá hạn", "overdue"),
+        ("Chi bộ", "cells"),
+        ("Chi bộ đủ số buổi", "cells_ok"),
+        ("Tỷ lệ dự sinh hoạt", "attendance_rate"),
+        ("Phiếu nhận xét đã trả", "returned"),
+        ("Gần trùng lặp", "near_identical"),
+        ("Thông báo đã xác nhận", "acknowledged"),
+    ],
+}
+TABLE_TITLES = {
+    WORKPLACE: "Các tổ chức đảng nơi công tác",
+    RESIDENCE: "Các đảng ủy, chi bộ nơi cư trú",
+}
+
+
+def _printed(value) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{round(100 * value)}%"
+    return _number(value)
+
+
+def report_context(board: Dashboard) -> dict:
+    organisation = board.organisation
+    tables = []
+    for table in board.tables:
+        columns = REPORT_COLUMNS[table.side]
+        tables.append(
+            {
+                "title": TABLE_TITLES[table.side],
+                "headings": [heading for heading, _k in columns],
+                "rows": [
+                    [row.label, *(_printed(row.values[key]) for _h, key in columns)]
+                    for row in table.rows
+                ],
+                "total": ["Tổng cộng", *(_printed(table.total.values[k]) for _h, k in columns)],
+            }
+        )
+    committee = _committee(organisation)
+    return {
+        "superior_name": organisation.superior_name
+        or (organisation.parent.name if organisation.parent_id else ""),
+        "issuer_name": organisation.name,
+        "number": "\u00a0" * 8 + ("-BC/CB" if committee == "CHI ỦY" else "-BC/ĐU"),
+        "place": organisation.place_name,
+        "date": timezone.localdate(),
+        "title": "BÁO CÁO",
+        "subtitle": f"Kết quả thực hiện Quy định số 213-QĐ/TW năm {board.year}",
+        "paragraphs": narrative(board),
+        "tables": tables,
+        "signature": {"on_behalf": f"T/M {committee}", "title": "BÍ THƯ", "name": ""},
+        "recipients": ["Cấp ủy cấp trên (để báo cáo);", "Lưu."],
+    }
+
+
+def report_pdf(board: Dashboard) -> bytes:
+    return render_pdf(REPORT_TEMPLATE, report_context(board), stylesheets=["pdf/report.css"])

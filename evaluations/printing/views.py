@@ -1,0 +1,171 @@
+"""Printed comment sheets: one sheet, print jobs with their progress page, and verification.
+
+A print job belongs to the user who started it: everyone else gets 404 for it, whatever their
+role. The verify view is what the QR code on a sheet opens: an authorised user lands on the
+record the sheet was printed from; anyone else sees nothing.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from members.models import MemberView, Organisation
+from members.scoping import in_scope
+from members.services import member_views_record
+
+from .. import permissions
+from ..models import Campaign, CommentRequest, PrintJob
+from . import jobs, sheets
+
+RECENT_JOBS = 50
+# The progress page asks for the job's state this often (htmx), or reloads (without JS).
+POLL_SECONDS = 2
+
+
+def _certified_request_or_404(user, pk) -> CommentRequest:
+    request = sheets.sheet_queryset().filter(pk=pk, state=CommentRequest.State.CERTIFIED).first()
+    if request is None or not permissions.can_view_request(user, request):
+        raise Http404
+    return request
+
+
+def _own_job_or_404(user, pk) -> PrintJob:
+    return get_object_or_404(PrintJob, pk=pk, created_by=user)
+
+
+def _selection(request):
+    """The campaign, organisation and request a print job covers, from GET or POST."""
+    data = request.POST if request.method == "POST" else request.GET
+    campaign = organisation = None
+    request_ids = None
+    if data.get("campaign", "").isdigit():
+        campaign = get_object_or_404(
+            Campaign.objects.select_related("organisation"), pk=data["campaign"]
+        )
+    if data.get("organisation", "").isdigit():
+        organisation = get_object_or_404(Organisation, pk=data["organisation"])
+        if not in_scope(request.user, organisation):
+            raise Http404
+    if data.get("request", "").isdigit():
+        request_ids = [_certified_request_or_404(request.user, data["request"]).pk]
+    if campaign is None and organisation is None and request_ids is None:
+        raise Http404
+    return campaign, organisation, request_ids
+
+
+@login_required
+def sheet_pdf(request, pk: int):
+    """The sheet of one certified comment, rendered now if it is not up to date."""
+    comment = _certified_request_or_404(request.user, pk)
+    sheet, _rendered = sheets.sheet_ensure(comment)
+    member_views_record(user=request.user, members=[comment.member], via=MemberView.Via.SHEET)
+    return FileResponse(
+        sheet.pdf.open("rb"),
+        content_type="application/pdf",
+        filename=f"phieu-nhan-xet-{comment.pk}.pdf",
+    )
+
+
+@login_required
+def sheet_verify(request, code: str):
+    comment = (
+        CommentRequest.objects.select_related(
+            "workplace_org", "residence_cell", "commune", "campaign__organisation"
+        )
+        .filter(verification_code=code.upper())
+        .first()
+    )
+    if comment is None or not permissions.can_view_request(request.user, comment):
+        raise Http404
+    return redirect("evaluations:request_detail", pk=comment.pk)
+
+
+@login_required
+def printjob_new(request):
+    """Confirm what a print job will cover (GET), then start it (POST)."""
+    campaign, organisation, request_ids = _selection(request)
+    if request.method == "POST":
+        try:
+            job = jobs.print_job_start(
+                actor=request.user,
+                campaign=campaign,
+                organisation=organisation,
+                request_ids=request_ids,
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect("evaluations:printjob_list")
+        return redirect("evaluations:printjob_detail", pk=job.pk)
+    count = (
+        jobs.print_selection(
+            request.user, campaign=campaign, organisation=organisation, request_ids=request_ids
+        )
+        .distinct()
+        .count()
+    )
+    return render(
+        request,
+        "evaluations/printjob_new.html",
+        {
+            "campaign": campaign,
+            "organisation": organisation,
+            "single": request_ids[0] if request_ids else None,
+            "count": count,
+        },
+    )
+
+
+@login_required
+def printjob_list(request):
+    jobs = (
+        PrintJob.objects.filter(created_by=request.user)
+        .select_related("campaign", "organisation")
+        .prefetch_related("files")[:RECENT_JOBS]
+    )
+    return render(request, "evaluations/printjob_list.html", {"jobs": jobs})
+
+
+def _progress_context(job: PrintJob) -> dict:
+    finished = job.status in (PrintJob.Status.DONE, PrintJob.Status.FAILED)
+    return {
+        "job": job,
+        "percent": min(job.percent, 100),
+        "finished": finished,
+        "can_retry": jobs.can_retry(job),
+        "poll_seconds": POLL_SECONDS,
+    }
+
+
+@login_required
+def printjob_detail(request, pk: int):
+    job = _own_job_or_404(request.user, pk)
+    template = (
+        "evaluations/printjob_progress.html" if request.htmx else "evaluations/printjob_detail.html"
+    )
+    return render(request, template, _progress_context(job))
+
+
+@login_required
+@require_POST
+def printjob_retry(request, pk: int):
+    job = _own_job_or_404(request.user, pk)
+    try:
+        jobs.print_job_retry(actor=request.user, job=job)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect("evaluations:printjob_detail", pk=job.pk)
+
+
+@login_required
+def printjob_file(request, pk: int, position: int):
+    job = _own_job_or_404(request.user, pk)
+    job_file = get_object_or_404(job.files, position=position)
+    return FileResponse(
+        job_file.file.open("rb"),
+        as_attachment=True,
+        content_type="application/pdf",
+        filename=f"phieu-nhan-xet-{job.pk}-{position + 1:02d}.pdf",
+    )

@@ -1,0 +1,67 @@
+"""The page where a committee switches reminder rules off (or back on) for its subtree."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from members.models import Organisation, Role
+from members.scoping import is_site_admin, user_roles
+
+from . import scan as reminders
+
+ACTING = (Role.Kind.SECRETARY, Role.Kind.OFFICER)
+
+
+def _organisations(user) -> list[Organisation]:
+    """The organisations the user acts for directly; the site administrator's are the roots."""
+    if is_site_admin(user):
+        return list(Organisation.objects.filter(parent__isnull=True, is_active=True))
+    return sorted(
+        {r.organisation for r in user_roles(user) if r.kind in ACTING},
+        key=lambda o: o.path,
+    )
+
+
+@login_required
+def reminder_settings(request):
+    organisations = _organisations(request.user)
+    if not organisations:
+        raise Http404
+    chosen = request.POST.get("organisation") or request.GET.get("organisation")
+    if chosen:
+        # An organisation the user does not act for is answered like one that does not exist,
+        # never silently swapped for another (a POST would change the wrong organisation).
+        organisation = next((o for o in organisations if str(o.pk) == chosen), None)
+        if organisation is None:
+            raise Http404
+    else:
+        organisation = organisations[0]
+    if request.method == "POST":
+        enabled = {rule: request.POST.get(rule) == "on" for rule in reminders.RULES}
+        try:
+            changed = reminders.reminder_settings_save(
+                actor=request.user, organisation=organisation, enabled=enabled
+            )
+        except (PermissionDenied, ValidationError) as error:
+            messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+        else:
+            if changed:
+                messages.success(
+                    request,
+                    _("Reminders of %(org)s and the organisations below it are saved.")
+                    % {"org": organisation},
+                )
+            else:
+                messages.info(request, _("Nothing changed."))
+        return redirect(f"{reverse('reminder_settings')}?organisation={organisation.pk}")
+    effective = reminders.reminder_settings_effective(organisation)
+    rules = [(code, label, effective[code]) for code, label in reminders.RULE_LABELS.items()]
+    return render(
+        request,
+        "notifications/reminder_settings.html",
+        {"organisations": organisations, "organisation": organisation, "rules": rules},
+    )
