@@ -99,7 +99,7 @@ def prepare() -> "Campaign":  # noqa: F821
     from django.db import transaction
     from django.utils import timezone
 
-    from evaluations.demo.tree import DEFAULT_SEED, generate
+    from evaluations.demo.plan import DEFAULT_SEED, generate
     from evaluations.models import (
         Campaign,
         CommentRequest,

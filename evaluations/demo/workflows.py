@@ -10,7 +10,7 @@ audit entry and every rule of the services holds.
 Dates. The services stamp their rows with the real clock and refuse some dates relative to
 today: a presentation, a sitting or an attendance record cannot be in the future, a campaign
 cannot be for a future year and its deadline cannot be past. So, unlike the members (whose
-dates count from ``evaluations.demo.tree.REFERENCE_DATE``), the workflow dates count from
+dates count from ``evaluations.demo.plan.REFERENCE_DATE``), the workflow dates count from
 ``timezone.localdate()`` on the day the demo is loaded, and work on any day of any year:
 
 - the comment campaign is for today's year, due after the configured number of days;
@@ -38,7 +38,7 @@ from django.utils import timezone
 from evaluations import selectors as evaluation_selectors
 from evaluations import services as evaluation_services
 from evaluations.demo import workflow_data as data
-from evaluations.demo.tree import COQUAN_ORGANISATION
+from evaluations.demo.plan import COQUAN_ORGANISATION
 from evaluations.models import Campaign, CommentRequest, Criterion, Grade, SheetForm
 from members.models import Member, Organisation, Role
 from partyreg.audit import audit_record

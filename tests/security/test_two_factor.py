@@ -11,7 +11,7 @@ from django.utils import timezone
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from evaluations.demo.tree import DEMO_TOTP_KEY
+from evaluations.demo.plan import DEMO_TOTP_KEY
 from members.models import Organisation, Role
 from members.permissions import must_use_two_factor
 from partyreg.models import AuditEntry

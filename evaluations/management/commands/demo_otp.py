@@ -4,7 +4,7 @@ from django.utils.translation import gettext as _
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from evaluations.demo.tree import DEMO_TOTP_KEY
+from evaluations.demo.plan import DEMO_TOTP_KEY
 
 
 class Command(BaseCommand):

@@ -11,16 +11,15 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from evaluations.demo.tree import (
+from evaluations.demo.plan import (
     BLOC_MEMBERS,
     DEFAULT_SEED,
     DEMO_PASSWORD,
     SIZES,
     DemoAlreadyLoaded,
-    demo_loaded,
     generate,
-    load,
 )
+from evaluations.demo.tree import demo_loaded, load
 from evaluations.demo.workflows import WorkflowsUnavailable, load_workflows, workflows_loaded
 from members.models import Member
 from residence.models import Referral

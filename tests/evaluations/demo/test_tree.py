@@ -13,7 +13,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.urls import reverse
 
-from evaluations.demo import tree as demo
+from evaluations.demo import plan as demo_plan
+from evaluations.demo import tree
 from evaluations.demo.names import FAMILY_NAMES
 from members.models import Member, Organisation, Role
 from members.selectors import members_visible_to
@@ -24,12 +25,12 @@ K = Organisation.Kind
 
 @pytest.fixture(scope="module")
 def bloc_plan():
-    return demo.generate("bloc")
+    return demo_plan.generate("bloc")
 
 
 def test_generation_is_deterministic_and_follows_the_seed(bloc_plan):
-    assert demo.generate("bloc") == bloc_plan
-    other = demo.generate("bloc", seed=7)
+    assert demo_plan.generate("bloc") == bloc_plan
+    other = demo_plan.generate("bloc", seed=7)
     assert other != bloc_plan
     assert other.members[0].full_name != bloc_plan.members[0].full_name or (
         other.members[0].card_number != bloc_plan.members[0].card_number
@@ -43,7 +44,7 @@ def test_bloc_plan_has_the_sizes_of_the_source(bloc_plan):
     assert bloc_plan.count(K.RESIDENCE_CELL) >= 50
     by_code = {o.code: o for o in bloc_plan.organisations}
     bloc = by_code["demo-b01"]
-    assert bloc.name == "Đảng bộ Khối các cơ quan tỉnh" and bloc.parent == demo.ROOT_CODE
+    assert bloc.name == "Đảng bộ Khối các cơ quan tỉnh" and bloc.parent == demo_plan.ROOT_CODE
     cells_per_org = Counter(o.parent for o in bloc_plan.organisations if o.kind == K.CELL)
     grassroots = [o for o in bloc_plan.organisations if o.kind == K.GRASSROOTS]
     assert all(1 <= cells_per_org[g.code] <= 6 for g in grassroots)
@@ -74,20 +75,20 @@ def test_bloc_members_look_real(bloc_plan):
     assert all(m.category_reason for m in members if m.category != Member.Category.NORMAL)
     assert 5 <= sum(1 for m in members if m.status != Member.Status.ACTIVE) <= 60
     for m in members:
-        assert m.date_of_birth < m.admitted_on <= demo.REFERENCE_DATE
+        assert m.date_of_birth < m.admitted_on <= demo_plan.REFERENCE_DATE
         assert m.full_member_on is None or m.full_member_on > m.admitted_on
         assert m.residence_address.startswith("Số ")
         assert m.residence_cell.startswith(m.residence_commune + "-")
 
 
 def test_province_plan_is_benchmark_sized():
-    plan = demo.generate("province")
+    plan = demo_plan.generate("province")
     assert 95_000 <= len(plan.members) <= 105_000
     assert 90 <= plan.count(K.COMMUNE) <= 130
     assert plan.count(K.GRASSROOTS) > 1_000
     assert plan.count(K.RESIDENCE_CELL) > 500
     # The same supervising, workplace and commune logins as in the bloc-sized demo.
-    assert plan.logins[:3] == demo.generate("bloc").logins[:3]
+    assert plan.logins[:3] == demo_plan.generate("bloc").logins[:3]
     assert [login.username for login in plan.logins] == [
         "khoi",
         "coquan",
@@ -124,7 +125,7 @@ def test_command_loads_the_bloc(loaded, bloc_plan):
     assert sample.full_name == bloc_plan.members[0].full_name
     assert sample.workplace_org.code == bloc_plan.members[0].workplace
     assert sample.search_name == sample.search_name.lower() and "đ" not in sample.search_name
-    root = Organisation.objects.get(code=demo.ROOT_CODE)
+    root = Organisation.objects.get(code=demo_plan.ROOT_CODE)
     assert Organisation.objects.filter(path__startswith=root.path).count() == len(
         bloc_plan.organisations
     )
@@ -142,8 +143,8 @@ def test_second_run_adds_nothing(loaded):
     call_command("load_demo", stdout=out)
     assert _counts() == before
     assert "already loaded" in out.getvalue()
-    with pytest.raises(demo.DemoAlreadyLoaded):
-        demo.load(demo.generate("bloc"))
+    with pytest.raises(demo_plan.DemoAlreadyLoaded):
+        tree.load(demo_plan.generate("bloc"))
     assert _counts() == before
 
 
@@ -151,7 +152,7 @@ def test_logins_work_with_the_demo_password(loaded, client):
     for username in ("khoi", "coquan", "phuong", "chibo", "dangvien", "admin"):
         client.logout()
         response = client.post(
-            reverse("login"), {"username": username, "password": demo.DEMO_PASSWORD}
+            reverse("login"), {"username": username, "password": demo_plan.DEMO_PASSWORD}
         )
         assert response.status_code == 302, username
         assert client.session.get("_auth_user_id"), username

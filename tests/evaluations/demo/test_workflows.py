@@ -22,7 +22,7 @@ from django.utils import translation
 
 from evaluations import selectors as evaluation_selectors
 from evaluations.demo import workflows as workflow_demo
-from evaluations.demo.tree import COQUAN_ORGANISATION
+from evaluations.demo.plan import COQUAN_ORGANISATION
 from evaluations.models import Campaign, CommentRequest, CriterionAnswer, Grade, Sitting
 from members.models import Member, Organisation, Role
 from partyreg.models import AuditEntry
