@@ -20,11 +20,11 @@ from members.scoping import is_site_admin, scope_q, user_roles
 from residence.meetings.models import Meeting, NonParticipationReport
 from residence.meetings.selectors import LIVE_ASSIGNED_STATES
 from residence.models import ChangeNotice, Referral
-from residence.permissions import ACTING_KINDS
-from residence.selectors import RESIDENCE, WORKPLACE
 
 from . import dashboard as dash
 from .models import CommentRequest, Grade, Sitting
+
+Side = Organisation.Side
 
 K = Organisation.Kind
 R = Referral.State
@@ -63,7 +63,7 @@ def _families(user) -> set[str]:
         kind = role.organisation.kind
         if role.kind == Role.Kind.STAFF or kind == K.SUPERVISING:
             families.add("supervising")
-        if role.kind not in ACTING_KINDS:
+        if role.kind not in Role.ACTING_KINDS:
             continue
         if kind in WORKPLACE_KINDS:
             families.add("workplace")
@@ -75,7 +75,7 @@ def _families(user) -> set[str]:
 
 
 def _acting(user, lookup: str) -> Q:
-    return scope_q(user, lookup, kinds=ACTING_KINDS)
+    return scope_q(user, lookup, kinds=Role.ACTING_KINDS)
 
 
 def _url(name: str, *args, query: str = "") -> str:
@@ -119,19 +119,19 @@ def workplace_section(user) -> Section:
             Item(
                 _("Members overdue to present themselves"),
                 referrals["overdue"],
-                _url("residence:referral_list", WORKPLACE, query="overdue=on"),
+                _url("residence:referral_list", Side.WORKPLACE, query="overdue=on"),
                 "alarm",
             ),
             Item(
                 _("Change notices not yet acknowledged by the residence side"),
                 notices,
-                _url("residence:notice_list", WORKPLACE, query="pending=1"),
+                _url("residence:notice_list", Side.WORKPLACE, query="pending=1"),
                 "bell",
             ),
             Item(
                 _("Reports of members not taking part, to act on"),
                 reports,
-                _url("residence:report_list", WORKPLACE),
+                _url("residence:report_list", Side.WORKPLACE),
                 "exclamation-triangle",
             ),
             Item(
@@ -160,19 +160,27 @@ def commune_section(user) -> Section:
             Item(
                 _("Referrals to receive"),
                 referrals["to_receive"],
-                _url("residence:referral_list", RESIDENCE, query=f"state={R.ISSUED}"),
+                _url(
+                    "residence:referral_list",
+                    Side.RESIDENCE,
+                    query=f"state={R.ISSUED}",
+                ),
                 "inbox",
             ),
             Item(
                 _("Members to assign to a residence cell"),
                 referrals["to_assign"],
-                _url("residence:referral_list", RESIDENCE, query=f"state={R.RECEIVED}"),
+                _url(
+                    "residence:referral_list",
+                    Side.RESIDENCE,
+                    query=f"state={R.RECEIVED}",
+                ),
                 "diagram-3",
             ),
             Item(
                 _("Change notices to acknowledge"),
                 notices,
-                _url("residence:notice_list", RESIDENCE, query="pending=1"),
+                _url("residence:notice_list", Side.RESIDENCE, query="pending=1"),
                 "bell",
             ),
             Item(_("Comments to certify"), to_certify, _url("evaluations:inbox"), "patch-check"),
@@ -208,7 +216,11 @@ def cell_section(user) -> Section:
             Item(
                 _("Members to record as presented"),
                 to_present,
-                _url("residence:referral_list", RESIDENCE, query=f"state={R.ASSIGNED}"),
+                _url(
+                    "residence:referral_list",
+                    Side.RESIDENCE,
+                    query=f"state={R.ASSIGNED}",
+                ),
                 "person-check",
             ),
             Item(

@@ -10,16 +10,14 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from members.models import Member, Organisation
+from members.models import Member, Organisation, Role
 from members.scoping import is_site_admin, scope_q, user_roles
 from residence.models import Referral
-from residence.permissions import ACTING_KINDS
 
 from .models import Campaign, CommentRequest, Criterion, Grade, Sitting
 from .permissions import CAMPAIGN_KINDS
 
-WORKPLACE = "workplace"
-RESIDENCE = "residence"
+Side = Organisation.Side
 
 State = CommentRequest.State
 
@@ -36,16 +34,16 @@ def _residence_q(user) -> Q:
     return scope_q(user, "residence_cell") | scope_q(user, "commune")
 
 
-def user_sides(user) -> list[str]:
+def campaign_sides(user) -> list[str]:
     """The sides of the campaign the user's roles reach, residence first when both."""
     if is_site_admin(user):
-        return [RESIDENCE, WORKPLACE]
+        return [Side.RESIDENCE, Side.WORKPLACE]
     kinds = {r.organisation.kind for r in user_roles(user)}
     sides = []
     if kinds & set(Organisation.RESIDENCE_KINDS):
-        sides.append(RESIDENCE)
+        sides.append(Side.RESIDENCE)
     if kinds & set(CAMPAIGN_KINDS):
-        sides.append(WORKPLACE)
+        sides.append(Side.WORKPLACE)
     return sides
 
 
@@ -92,7 +90,7 @@ def campaign_get(user, pk: int) -> Campaign:
 
 def campaign_organisations(user):
     """Organisations the user may open a campaign for."""
-    kinds = None if is_site_admin(user) else ACTING_KINDS
+    kinds = None if is_site_admin(user) else Role.ACTING_KINDS
     return Organisation.objects.filter(
         scope_q(user, kinds=kinds), kind__in=CAMPAIGN_KINDS, is_active=True
     ).order_by("path")
@@ -209,7 +207,7 @@ def requests_to_certify(user, residence_cell: Organisation, year: int):
     """Submitted comments of one cell in one year, within the user's commune reach."""
     return list(
         CommentRequest.objects.filter(
-            scope_q(user, "commune", kinds=ACTING_KINDS) if not is_site_admin(user) else Q(),
+            scope_q(user, "commune", kinds=Role.ACTING_KINDS) if not is_site_admin(user) else Q(),
             residence_cell=residence_cell,
             campaign__year=year,
             state=State.SUBMITTED,
@@ -244,7 +242,9 @@ def members_to_request(user, campaign: Campaign):
     )
     return (
         Member.objects.filter(
-            scope_q(user, "workplace_org", kinds=None if is_site_admin(user) else ACTING_KINDS),
+            scope_q(
+                user, "workplace_org", kinds=None if is_site_admin(user) else Role.ACTING_KINDS
+            ),
             workplace_org__path__startswith=campaign.organisation.path,
             status__in=Member.LIVE_STATUSES,
         )
@@ -258,7 +258,7 @@ def members_to_request(user, campaign: Campaign):
 
 def residence_cells(user):
     """Residence cells whose sittings the user may record."""
-    kinds = None if is_site_admin(user) else ACTING_KINDS
+    kinds = None if is_site_admin(user) else Role.ACTING_KINDS
     return Organisation.objects.filter(
         scope_q(user, kinds=kinds), kind=Organisation.Kind.RESIDENCE_CELL, is_active=True
     ).order_by("path")

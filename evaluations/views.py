@@ -14,41 +14,30 @@ from django.views.decorators.http import require_POST
 from members.models import Organisation
 from members.permissions import can_view_member
 from members.scoping import scope_q
-from members.views import apply_validation_error
+from partyreg.web import apply_validation_error, parse_id, parse_year, refusal
 from residence.meetings.selectors import attendance_facts, meetings_required
 
 from . import permissions, selectors, services, similarity
 from .forms import CampaignOpenForm, CommentForm, GradeForm, RequestCreateForm, SittingForm
 from .models import Campaign, CommentRequest, Grade, Sitting
 
+Side = Organisation.Side
+
 PER_PAGE = 100
 State = CommentRequest.State
 
 
-def _refusal(error: Exception) -> str:
-    if isinstance(error, ValidationError):
-        return " ".join(error.messages)
-    return str(error) or _("You may not do this.")
-
-
 def _side_or_404(user, side: str) -> None:
-    if side not in selectors.user_sides(user):
+    if side not in selectors.campaign_sides(user):
         raise Http404
-
-
-def _int(value, default=None):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return default
 
 
 @login_required
 def index(request):
-    sides = selectors.user_sides(request.user)
+    sides = selectors.campaign_sides(request.user)
     if not sides:
         raise Http404
-    if sides[0] == selectors.RESIDENCE:
+    if sides[0] == Side.RESIDENCE:
         return redirect("evaluations:inbox")
     return redirect("evaluations:campaign_list")
 
@@ -58,7 +47,7 @@ def index(request):
 
 @login_required
 def campaign_list(request):
-    _side_or_404(request.user, selectors.WORKPLACE)
+    _side_or_404(request.user, Side.WORKPLACE)
     page = Paginator(selectors.campaign_list(request.user), 50).get_page(request.GET.get("page"))
     counts = selectors.campaign_counts(request.user, page.object_list)
     return render(
@@ -67,7 +56,7 @@ def campaign_list(request):
         {
             "page": page,
             "rows": [(c, counts.get(c.pk, {})) for c in page.object_list],
-            "sides": selectors.user_sides(request.user),
+            "sides": selectors.campaign_sides(request.user),
             "can_open": permissions.acts_for_workplace(request.user),
         },
     )
@@ -89,7 +78,7 @@ def campaign_open(request):
                 due_on=data["due_on"],
             )
         except PermissionDenied as error:
-            form.add_error(None, _refusal(error))
+            form.add_error(None, refusal(error))
         except ValidationError as error:
             apply_validation_error(form, error)
         else:
@@ -164,7 +153,7 @@ def campaign_close(request, pk: int):
     try:
         services.campaign_close(actor=request.user, campaign=campaign)
     except (ValidationError, PermissionDenied) as error:
-        messages.error(request, _refusal(error))
+        messages.error(request, refusal(error))
     else:
         messages.success(request, _("The campaign was closed."))
     return redirect("evaluations:campaign_detail", pk=campaign.pk)
@@ -190,7 +179,7 @@ def request_create(request, pk: int):
                 reason_note=data["reason_note"],
             )
         except PermissionDenied as error:
-            form.add_error(None, _refusal(error))
+            form.add_error(None, refusal(error))
         except ValidationError as error:
             apply_validation_error(form, error)
         else:
@@ -210,12 +199,12 @@ def request_create(request, pk: int):
 def inbox(request):
     """The residence side's requests of one year: per cell, then per workplace organisation."""
     user = request.user
-    _side_or_404(user, selectors.RESIDENCE)
+    _side_or_404(user, Side.RESIDENCE)
     years = selectors.residence_years(user)
     this_year = timezone.localdate().year
-    year = _int(request.GET.get("year"), years[0] if years else this_year)
+    year = parse_year(request.GET.get("year"), years[0] if years else this_year)
     requests = selectors.residence_requests(user, year)
-    cell_pk = _int(request.GET.get("cell"))
+    cell_pk = parse_id(request.GET.get("cell"))
     cells = list(
         requests.order_by()
         .values("residence_cell_id", "residence_cell__name", "residence_cell__path")
@@ -231,7 +220,7 @@ def inbox(request):
     if cell_pk is None and len(cells) == 1:
         cell_pk = cells[0]["residence_cell_id"]
     context = {"year": year, "years": years or [this_year], "cells": cells, "cell": None}
-    context["sides"] = selectors.user_sides(user)
+    context["sides"] = selectors.campaign_sides(user)
     if cell_pk is not None:
         cell = get_object_or_404(
             Organisation.objects.filter(scope_q(user), kind=Organisation.Kind.RESIDENCE_CELL),
@@ -261,7 +250,7 @@ def sitting_create(request, cell_pk: int):
         try:
             sitting = services.sitting_record(actor=request.user, residence_cell=cell, **data)
         except PermissionDenied as error:
-            form.add_error(None, _refusal(error))
+            form.add_error(None, refusal(error))
         except ValidationError as error:
             apply_validation_error(form, error)
         else:
@@ -351,7 +340,7 @@ def comment_edit(request, pk: int):
                     f"&year={comment_request.campaign.year}"
                 )
         except PermissionDenied as error:
-            form.add_error(None, _refusal(error))
+            form.add_error(None, refusal(error))
         except ValidationError as error:
             apply_validation_error(form, error)
     elif request.method == "GET":
@@ -392,7 +381,7 @@ def comment_certify(request, pk: int):
     try:
         services.comment_certify(actor=request.user, request=comment_request)
     except (ValidationError, PermissionDenied) as error:
-        messages.error(request, _refusal(error))
+        messages.error(request, refusal(error))
     else:
         messages.success(
             request,
@@ -410,7 +399,7 @@ def certify_cell(request, cell_pk: int):
         Organisation.objects.filter(scope_q(request.user), kind=Organisation.Kind.RESIDENCE_CELL),
         pk=cell_pk,
     )
-    year = _int(request.POST.get("year"), timezone.localdate().year)
+    year = parse_year(request.POST.get("year"))
     back = f"{reverse('evaluations:inbox')}?cell={cell.pk}&year={year}"
     requests = selectors.requests_to_certify(request.user, cell, year)
     if not requests:
@@ -419,7 +408,7 @@ def certify_cell(request, cell_pk: int):
     try:
         done = services.comment_certify_many(actor=request.user, requests=requests)
     except (ValidationError, PermissionDenied) as error:
-        messages.error(request, _refusal(error))
+        messages.error(request, refusal(error))
     else:
         messages.success(
             request,
@@ -488,7 +477,7 @@ def grade_record(request, pk: int):
                 points=form.cleaned_data["points"],
             )
         except PermissionDenied as error:
-            messages.error(request, _refusal(error))
+            messages.error(request, refusal(error))
             return redirect("evaluations:request_detail", pk=pk)
         except ValidationError as error:
             apply_validation_error(form, error)

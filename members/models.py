@@ -27,6 +27,12 @@ class Organisation(models.Model):
         COMMUNE = "commune", _("Commune or ward Party committee")
         RESIDENCE_CELL = "residence_cell", _("Residence Party cell")
 
+    class Side(models.TextChoices):
+        """The two committees that share a working member; the ``side`` in URLs."""
+
+        WORKPLACE = "workplace", _("Workplace")
+        RESIDENCE = "residence", _("Residence")
+
     WORKPLACE_KINDS = (Kind.GRASSROOTS, Kind.CELL)
     RESIDENCE_KINDS = (Kind.COMMUNE, Kind.RESIDENCE_CELL)
     # Kinds a working member can belong to as their workplace.
@@ -220,6 +226,11 @@ class Role(models.Model):
         SECRETARY = "secretary", _("Secretary")
         OFFICER = "officer", _("Committee officer")
         STAFF = "staff", _("Supervising staff")
+
+    # Roles that write (referrals, meetings, comments); supervising staff only read.
+    ACTING_KINDS = (Kind.SECRETARY, Kind.OFFICER)
+    # Roles that make a user one of a committee's people, who may see its members.
+    COMMITTEE_KINDS = (Kind.SECRETARY, Kind.OFFICER, Kind.STAFF)
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="partyreg_roles"

@@ -1,8 +1,6 @@
 from .models import Member, Organisation, Role
 from .scoping import in_scope, is_site_admin, user_roles
 
-COMMITTEE_KINDS = (Role.Kind.SECRETARY, Role.Kind.OFFICER, Role.Kind.STAFF)
-
 
 def has_any_role(user) -> bool:
     return is_site_admin(user) or bool(user_roles(user))
@@ -43,7 +41,7 @@ def can_see_member_views(user, member: Member) -> bool:
 
 def can_change_member(user, member: Member) -> bool:
     """Only the workplace side keeps a member's record; the residence side reads it."""
-    return user.is_authenticated and in_scope(user, member.workplace_org, COMMITTEE_KINDS)
+    return user.is_authenticated and in_scope(user, member.workplace_org, Role.COMMITTEE_KINDS)
 
 
 def can_add_member_to(user, organisation: Organisation) -> bool:
@@ -51,7 +49,7 @@ def can_add_member_to(user, organisation: Organisation) -> bool:
         user.is_authenticated
         and organisation.kind in Organisation.MEMBER_HOME_KINDS
         and organisation.is_active
-        and in_scope(user, organisation, COMMITTEE_KINDS)
+        and in_scope(user, organisation, Role.COMMITTEE_KINDS)
     )
 
 

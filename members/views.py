@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from partyreg.audit import audit_history
+from partyreg.web import apply_validation_error
 
 from . import services
 from .filters import MemberFilter
@@ -25,15 +26,6 @@ from .scoping import scope_paths
 from .selectors import member_get, member_list, organisation_get, organisations_visible_to
 
 MEMBERS_PER_PAGE = 50
-
-
-def apply_validation_error(form, error: ValidationError) -> None:
-    """Shows a service's refusal on the form: on its field where it names one."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 def _check_may_place(user, organisation: Organisation) -> None:

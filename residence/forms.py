@@ -10,7 +10,7 @@ from members.models import Member, Organisation
 from members.selectors import commune_choices, member_search_q
 
 from .models import ChangeNotice, Referral
-from .selectors import WORKPLACE, organisations_for_side, overdue_q
+from .selectors import organisations_for_side, overdue_q
 
 
 class ReferralFilter(django_filters.FilterSet):
@@ -52,7 +52,7 @@ class ReferralFilter(django_filters.FilterSet):
 
     def filter_organisation(self, queryset, name, value):
         # The whole subtree: a grassroots organisation lists its cells' referrals.
-        if self.side == WORKPLACE:
+        if self.side == Organisation.Side.WORKPLACE:
             return queryset.filter(issuing_org__path__startswith=value.path)
         if value.kind == Organisation.Kind.RESIDENCE_CELL:
             return queryset.filter(residence_cell__path__startswith=value.path)

@@ -5,13 +5,10 @@ from members.scoping import in_scope, is_site_admin, user_roles
 
 from .models import ChangeNotice, Referral
 
-# Roles that write; supervising staff only read.
-ACTING_KINDS = (Role.Kind.SECRETARY, Role.Kind.OFFICER)
-
 
 def can_issue_referral(user, member: Member) -> bool:
     """The workplace committee of the member (their cell or any committee above it)."""
-    return user.is_authenticated and in_scope(user, member.workplace_org, ACTING_KINDS)
+    return user.is_authenticated and in_scope(user, member.workplace_org, Role.ACTING_KINDS)
 
 
 def can_record_change(user, member: Member) -> bool:
@@ -19,12 +16,12 @@ def can_record_change(user, member: Member) -> bool:
 
 
 def can_close_referral(user, referral: Referral) -> bool:
-    return user.is_authenticated and in_scope(user, referral.issuing_org, ACTING_KINDS)
+    return user.is_authenticated and in_scope(user, referral.issuing_org, Role.ACTING_KINDS)
 
 
 def can_receive_referral(user, referral: Referral) -> bool:
     """The commune committee the letter is addressed to."""
-    return user.is_authenticated and in_scope(user, referral.commune, ACTING_KINDS)
+    return user.is_authenticated and in_scope(user, referral.commune, Role.ACTING_KINDS)
 
 
 def can_assign_referral(user, referral: Referral) -> bool:
@@ -43,7 +40,7 @@ def can_assign_to_cell(user, referral: Referral, cell: Organisation) -> bool:
 def can_report_referral(user, referral: Referral) -> bool:
     """The residence cell the member was assigned to (or the commune committee above it)."""
     where = referral.residence_cell if referral.residence_cell_id else referral.commune
-    return user.is_authenticated and in_scope(user, where, ACTING_KINDS)
+    return user.is_authenticated and in_scope(user, where, Role.ACTING_KINDS)
 
 
 def can_view_referral(user, referral: Referral) -> bool:
@@ -60,15 +57,15 @@ def can_view_referral(user, referral: Referral) -> bool:
 def can_acknowledge_notice(user, notice: ChangeNotice) -> bool:
     if not user.is_authenticated:
         return False
-    return in_scope(user, notice.commune, ACTING_KINDS) or in_scope(
-        user, notice.residence_cell, ACTING_KINDS
+    return in_scope(user, notice.commune, Role.ACTING_KINDS) or in_scope(
+        user, notice.residence_cell, Role.ACTING_KINDS
     )
 
 
 def acts_for_a_commune(user) -> bool:
     """Whether the user holds a writing role at commune level or above (bulk receive, assign)."""
     return is_site_admin(user) or any(
-        r.kind in ACTING_KINDS
+        r.kind in Role.ACTING_KINDS
         and r.organisation.kind != Organisation.Kind.RESIDENCE_CELL
         and r.organisation.kind not in Organisation.WORKPLACE_KINDS
         for r in user_roles(user)

@@ -9,9 +9,7 @@ from members.scoping import is_site_admin, scope_q, user_roles
 
 from .models import ChangeNotice, Referral
 
-WORKPLACE = "workplace"
-RESIDENCE = "residence"
-SIDES = (WORKPLACE, RESIDENCE)
+Side = Organisation.Side
 
 
 def overdue_q() -> Q:
@@ -20,7 +18,7 @@ def overdue_q() -> Q:
 
 
 def _referral_side_q(user, side: str) -> Q:
-    if side == WORKPLACE:
+    if side == Side.WORKPLACE:
         return scope_q(user, "issuing_org")
     return scope_q(user, "commune") | scope_q(user, "residence_cell")
 
@@ -47,7 +45,7 @@ def referral_counts(queryset) -> dict:
 def referrals_visible_to(user):
     if is_site_admin(user):
         return Referral.objects.all()
-    q = _referral_side_q(user, WORKPLACE) | _referral_side_q(user, RESIDENCE)
+    q = _referral_side_q(user, Side.WORKPLACE) | _referral_side_q(user, Side.RESIDENCE)
     if user.is_authenticated:
         q |= Q(member__user=user)
     return Referral.objects.filter(q)
@@ -129,7 +127,7 @@ def residence_cells_for(user, commune: Organisation | None = None):
 def organisations_for_side(user, side: str):
     kinds = (
         [Organisation.Kind.SUPERVISING, Organisation.Kind.GRASSROOTS, Organisation.Kind.CELL]
-        if side == WORKPLACE
+        if side == Side.WORKPLACE
         else list(Organisation.RESIDENCE_KINDS)
     )
     return Organisation.objects.filter(scope_q(user), kind__in=kinds, is_active=True).order_by(
@@ -141,7 +139,7 @@ def organisations_for_side(user, side: str):
 
 
 def _notice_side_q(user, side: str) -> Q:
-    if side == WORKPLACE:
+    if side == Side.WORKPLACE:
         return scope_q(user, "workplace_org")
     return scope_q(user, "commune") | scope_q(user, "residence_cell")
 
@@ -157,13 +155,13 @@ def notice_list(user, side: str):
 
 
 def notice_get(user, pk: int) -> ChangeNotice:
-    q = _notice_side_q(user, WORKPLACE) | _notice_side_q(user, RESIDENCE)
+    q = _notice_side_q(user, Side.WORKPLACE) | _notice_side_q(user, Side.RESIDENCE)
     return get_object_or_404(ChangeNotice.objects.filter(q).select_related("member"), pk=pk)
 
 
 def notices_acting(user, ids):
     return list(
-        ChangeNotice.objects.filter(_notice_side_q(user, RESIDENCE), pk__in=ids)
+        ChangeNotice.objects.filter(_notice_side_q(user, Side.RESIDENCE), pk__in=ids)
         .select_related("member", "commune", "residence_cell")
         .order_by("id")
     )
@@ -189,14 +187,14 @@ def member_notices(member: Member):
     )
 
 
-def user_sides(user) -> list[str]:
+def referral_sides(user) -> list[str]:
     """The sides of the referral workflow the user's roles reach, residence first when both."""
     if is_site_admin(user):
-        return [RESIDENCE, WORKPLACE]
+        return [Side.RESIDENCE, Side.WORKPLACE]
     sides = []
     kinds = {r.organisation.kind for r in user_roles(user)}
     if kinds & set(Organisation.RESIDENCE_KINDS) or Organisation.Kind.SUPERVISING in kinds:
-        sides.append(RESIDENCE)
+        sides.append(Side.RESIDENCE)
     if kinds - set(Organisation.RESIDENCE_KINDS):
-        sides.append(WORKPLACE)
+        sides.append(Side.WORKPLACE)
     return sides

@@ -10,38 +10,30 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from members.models import Member, MemberView
+from members.models import Member, MemberView, Organisation
 from members.selectors import member_get, organisation_choices
 from members.services import member_views_record
-from members.views import apply_validation_error
+from partyreg.web import apply_validation_error, parse_ids, pdf_response, refusal
 
 from . import permissions, selectors, services
 from .forms import AssignForm, ChangeForm, CloseForm, ReferralFilter, ReportForm
 from .letters import render_letters
 from .models import ChangeNotice, Referral
 
+Side = Organisation.Side
+
 PER_PAGE = 50
 
 
-def _refusal(error: Exception) -> str:
-    if isinstance(error, ValidationError):
-        return " ".join(error.messages)
-    return str(error) or _("You may not do this.")
-
-
-def _ids(request) -> list[int]:
-    return [int(v) for v in request.POST.getlist("ids") if v.isdigit()]
-
-
 def _side_or_404(user, side: str) -> str:
-    if side not in selectors.user_sides(user):
+    if side not in selectors.referral_sides(user):
         raise Http404
     return side
 
 
 @login_required
 def index(request):
-    sides = selectors.user_sides(request.user)
+    sides = selectors.referral_sides(request.user)
     if sides:
         return redirect("residence:referral_list", side=sides[0])
     own = Member.objects.filter(user=request.user).first()
@@ -60,7 +52,7 @@ def referral_list(request, side: str):
     page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    commune_actions = side == selectors.RESIDENCE and permissions.acts_for_a_commune(request.user)
+    commune_actions = side == Side.RESIDENCE and permissions.acts_for_a_commune(request.user)
     cells = selectors.residence_cells_for(request.user) if commune_actions else None
     counts = selectors.referral_counts(queryset)
     return render(
@@ -68,7 +60,7 @@ def referral_list(request, side: str):
         "residence/referral_list.html",
         {
             "side": side,
-            "sides": selectors.user_sides(request.user),
+            "sides": selectors.referral_sides(request.user),
             "filter": referral_filter,
             "page": page,
             "query": query.urlencode(),
@@ -88,7 +80,7 @@ def referral_bulk(request, side: str):
     back = request.POST.get("next") or reverse("residence:referral_list", args=[side])
     if not back.startswith("/"):
         back = reverse("residence:referral_list", args=[side])
-    ids = _ids(request)
+    ids = parse_ids(request.POST.getlist("ids"))
     action = request.POST.get("action")
     if not ids:
         messages.error(request, _("Tick at least one referral, then choose the action again."))
@@ -123,7 +115,7 @@ def referral_bulk(request, side: str):
         else:
             raise ValidationError(_("Choose an action for the ticked referrals."))
     except (ValidationError, PermissionDenied) as error:
-        messages.error(request, _refusal(error))
+        messages.error(request, refusal(error))
     return redirect(back)
 
 
@@ -161,7 +153,7 @@ def _act(request, pk: int, action) -> HttpResponse:
     try:
         message = action(referral)
     except (ValidationError, PermissionDenied) as error:
-        messages.error(request, _refusal(error))
+        messages.error(request, refusal(error))
     else:
         messages.success(request, message)
     return redirect("residence:referral_detail", pk=referral.pk)
@@ -229,7 +221,7 @@ def referral_close(request, pk: int):
                 note=form.cleaned_data["note"],
             )
         except (ValidationError, PermissionDenied) as error:
-            messages.error(request, _refusal(error))
+            messages.error(request, refusal(error))
         else:
             messages.success(request, _("The referral was closed."))
         return redirect("residence:referral_detail", pk=referral.pk)
@@ -243,7 +235,7 @@ def referral_issue(request, member_pk: int):
     try:
         referral = services.referral_issue(actor=request.user, member=member)
     except (ValidationError, PermissionDenied) as error:
-        messages.error(request, _refusal(error))
+        messages.error(request, refusal(error))
         return redirect("members:member_detail", pk=member.pk)
     messages.success(
         request,
@@ -256,13 +248,13 @@ def referral_issue(request, member_pk: int):
 @login_required
 def referral_issue_many(request):
     """Pick members without a live referral (a whole cell with “select all”) and issue at once."""
-    _side_or_404(request.user, selectors.WORKPLACE)
+    _side_or_404(request.user, Side.WORKPLACE)
     organisations = organisation_choices(request.user, None).exclude(
         kind__in=["commune", "residence_cell"]
     )
     organisation = organisations.filter(pk=request.GET.get("organisation") or 0).first()
     if request.method == "POST":
-        ids = _ids(request)
+        ids = parse_ids(request.POST.getlist("ids"))
         members = list(selectors.members_in_workplace_scope(request.user).filter(pk__in=ids))
         if len(members) != len(set(ids)):
             messages.error(
@@ -276,7 +268,7 @@ def referral_issue_many(request):
         try:
             result = services.referral_issue_many(actor=request.user, members=members)
         except (ValidationError, PermissionDenied) as error:
-            messages.error(request, _refusal(error))
+            messages.error(request, refusal(error))
             return redirect(request.get_full_path())
         if result.issued:
             messages.success(
@@ -298,7 +290,7 @@ def referral_letter(request, pk: int):
     referral = selectors.referral_get(request.user, pk)
     content = render_letters([referral])
     member_views_record(user=request.user, members=[referral.member], via=MemberView.Via.LETTER)
-    return _pdf(content, f"giay-gioi-thieu-{referral.number}-{referral.year}")
+    return pdf_response(content, f"giay-gioi-thieu-{referral.number}-{referral.year}")
 
 
 @login_required
@@ -312,7 +304,7 @@ def referral_letters(request):
             raise Http404 from error
         referrals = list(selectors.referrals_for_letters(request.user, batch=batch))
     else:
-        ids = [int(v) for v in request.POST.getlist("ids") if v.isdigit()]
+        ids = parse_ids(request.POST.getlist("ids"))
         referrals = list(selectors.referrals_for_letters(request.user, ids=ids))
     if not referrals:
         messages.error(request, _("Tick the referrals whose letters you want to print."))
@@ -321,13 +313,7 @@ def referral_letters(request):
     member_views_record(
         user=request.user, members=[r.member for r in referrals], via=MemberView.Via.LETTER
     )
-    return _pdf(content, "giay-gioi-thieu")
-
-
-def _pdf(content: bytes, name: str) -> HttpResponse:
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{name}.pdf"'
-    return response
+    return pdf_response(content, "giay-gioi-thieu")
 
 
 # --- Changes -----------------------------------------------------------------------------------
@@ -353,7 +339,7 @@ def change_record(request, member_pk: int):
                 workplace_org=data["workplace_org"],
             )
         except PermissionDenied as error:
-            messages.error(request, _refusal(error))
+            messages.error(request, refusal(error))
         except ValidationError as error:
             apply_validation_error(form, error)
         else:
@@ -387,7 +373,7 @@ def notice_list(request, side: str):
         "residence/notice_list.html",
         {
             "side": side,
-            "sides": selectors.user_sides(request.user),
+            "sides": selectors.referral_sides(request.user),
             "page": page,
             "pending": pending,
             "query": "pending=1" if pending else "",
@@ -405,10 +391,10 @@ def notice_acknowledge(request, pk: int):
     try:
         services.change_notice_acknowledge(actor=request.user, notice=notice)
     except (ValidationError, PermissionDenied) as error:
-        messages.error(request, _refusal(error))
+        messages.error(request, refusal(error))
     else:
         messages.success(
             request,
             _("Notice about %(member)s acknowledged.") % {"member": notice.member},
         )
-    return redirect("residence:notice_list", side=selectors.RESIDENCE)
+    return redirect("residence:notice_list", side=Side.RESIDENCE)

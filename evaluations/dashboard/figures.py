@@ -8,8 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from members.models import Organisation
 
-WORKPLACE = "workplace"
-RESIDENCE = "residence"
+Side = Organisation.Side
 
 # Rates below these fractions are shown red, then amber.
 RED_BELOW = 0.5
@@ -64,7 +63,7 @@ class Figures:
 
 
 def rates(figures: Figures, side: str) -> dict[str, float | None]:
-    base = figures.working if side == WORKPLACE else figures.referred
+    base = figures.working if side == Side.WORKPLACE else figures.referred
     return {
         "presented_rate": ratio(figures.presented, base),
         "cells_rate": ratio(figures.cells_ok, figures.cells),
@@ -134,7 +133,7 @@ _COMMON_TAIL = (
     "acknowledged_rate",
 )
 SIDE_COLUMNS = {
-    WORKPLACE: _columns(
+    Side.WORKPLACE: _columns(
         "working",
         "referred",
         "received",
@@ -145,7 +144,7 @@ SIDE_COLUMNS = {
         "presented_rate",
         *_COMMON_TAIL,
     ),
-    RESIDENCE: _columns(
+    Side.RESIDENCE: _columns(
         "referred",
         "received",
         "assigned",

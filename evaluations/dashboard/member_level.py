@@ -12,7 +12,7 @@ from residence.meetings.selectors import attendance_facts
 from residence.models import ChangeNotice, Referral
 
 from ..models import CommentRequest
-from .figures import WORKPLACE, band, ratio
+from .figures import band, ratio
 from .queries import AWAITING, RETURNED_STATES, C, R, live_referral, working_members, year_bounds
 
 
@@ -58,7 +58,7 @@ MEMBER_COLUMNS = [
 def member_rows(organisation: Organisation, year: int, *, side: str, direct: bool) -> list:
     """The members under a cell (or directly at ``organisation``); five queries."""
     today = timezone.localdate()
-    if side == WORKPLACE:
+    if side == Organisation.Side.WORKPLACE:
         members = working_members(organisation).annotate(live=live_referral(year))
         if direct:
             members = members.filter(workplace_org=organisation)

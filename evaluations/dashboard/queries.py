@@ -15,8 +15,10 @@ from residence.models import ChangeNotice, Referral
 
 from ..models import CommentRequest
 from . import cached
-from .figures import MAIN_RATE, RESIDENCE, WORKPLACE, Dashboard, Figures, Row, Table, sort_rows
+from .figures import MAIN_RATE, Dashboard, Figures, Row, Table, sort_rows
 from .scope import sides_of
+
+Side = Organisation.Side
 
 SEGMENT = PATH_SEGMENT_WIDTH + 1
 
@@ -250,7 +252,7 @@ def _merge(into: dict[str, Figures], counted: dict[str, Figures]) -> None:
 
 
 def _side_of_child(child: Organisation) -> str:
-    return RESIDENCE if child.kind in Organisation.RESIDENCE_KINDS else WORKPLACE
+    return Side.RESIDENCE if child.kind in Organisation.RESIDENCE_KINDS else Side.WORKPLACE
 
 
 def dashboard(organisation: Organisation, year: int, *, live: bool = False) -> Dashboard:
@@ -264,7 +266,10 @@ def dashboard(organisation: Organisation, year: int, *, live: bool = False) -> D
     children = list(organisation.children.order_by("name", "pk"))
     by_path = {child.path: child for child in children}
     tables, totals, counts = [], {}, []
-    compute = {WORKPLACE: workplace_figures, RESIDENCE: residence_figures}
+    compute = {
+        Side.WORKPLACE: workplace_figures,
+        Side.RESIDENCE: residence_figures,
+    }
     for side in sides_of(organisation):
         counted = cached.remembered(
             side,
@@ -287,9 +292,9 @@ def dashboard(organisation: Organisation, year: int, *, live: bool = False) -> D
             belongs = _side_of_child(child) == side
             if not child.is_active and figures.is_empty():
                 continue
-            if child.kind == Organisation.Kind.SUPERVISING and side == RESIDENCE:
+            if child.kind == Organisation.Kind.SUPERVISING and side == Side.RESIDENCE:
                 belongs = not figures.is_empty()
-            elif child.kind == Organisation.Kind.SUPERVISING and side == WORKPLACE:
+            elif child.kind == Organisation.Kind.SUPERVISING and side == Side.WORKPLACE:
                 belongs = True
             if belongs or not figures.is_empty():
                 rows.append(Row(label=child.name, side=side, figures=figures, organisation=child))
@@ -322,9 +327,9 @@ def dashboard(organisation: Organisation, year: int, *, live: bool = False) -> D
 
 def progress_stages(figures: Figures, side: str) -> list[tuple[str, int, int]]:
     """(label, count, base) for each step of the year, for the campaign progress chart."""
-    base = figures.working if side == WORKPLACE else figures.referred
+    base = figures.working if side == Side.WORKPLACE else figures.referred
     stages = []
-    if side == WORKPLACE:
+    if side == Side.WORKPLACE:
         stages.append((str(_("Working members")), figures.working))
     stages += [
         (str(_("Referred")), figures.referred),
@@ -343,7 +348,7 @@ def attendance_by_month(
 ) -> list[tuple]:
     """(month, invited, present) for the 12 months of the year; two queries, one if cached."""
     subtree = Organisation.objects.filter(path__startswith=organisation.path).values("id")
-    if side == RESIDENCE:
+    if side == Side.RESIDENCE:
         scope = Q(meeting__residence_cell_id__in=subtree)
     else:
         scope = Q(member__workplace_org_id__in=subtree)
@@ -369,7 +374,7 @@ def attendance_by_month(
 
 def chart_side(organisation: Organisation) -> str:
     """Residence organisations chart their cells' meetings; the others, their members'."""
-    return RESIDENCE if organisation.kind in Organisation.RESIDENCE_KINDS else WORKPLACE
+    return Side.RESIDENCE if organisation.kind in Organisation.RESIDENCE_KINDS else Side.WORKPLACE
 
 
 def worst_of(board: Dashboard, limit: int = 3) -> list[Row]:

@@ -19,8 +19,6 @@ from residence.meetings.selectors import meetings_required
 
 from . import (
     MEMBER_COLUMNS,
-    RESIDENCE,
-    WORKPLACE,
     Dashboard,
     Figures,
     MemberRow,
@@ -28,13 +26,18 @@ from . import (
     ratio,
 )
 
+Side = Organisation.Side
+
 REPORT_TEMPLATE = "evaluations/report_pdf.html"
 PERCENT = "0%"
 FILLS = {
     "bad": PatternFill("solid", fgColor="F8D7DA"),
     "warn": PatternFill("solid", fgColor="FFF3CD"),
 }
-SHEET_TITLES = {WORKPLACE: "Noi cong tac", RESIDENCE: "Noi cu tru"}
+SHEET_TITLES = {
+    Side.WORKPLACE: "Noi cong tac",
+    Side.RESIDENCE: "Noi cu tru",
+}
 BOLD = Font(bold=True)
 
 
@@ -166,8 +169,8 @@ def narrative(board: Dashboard) -> list[str]:
     ]
     # A side without a table on the page (a bloc has no commune under it) has no paragraph.
     shown = {table.side for table in board.tables}
-    w: Figures | None = board.totals.get(WORKPLACE) if WORKPLACE in shown else None
-    r: Figures | None = board.totals.get(RESIDENCE) if RESIDENCE in shown else None
+    w: Figures | None = board.totals.get(Side.WORKPLACE) if Side.WORKPLACE in shown else None
+    r: Figures | None = board.totals.get(Side.RESIDENCE) if Side.RESIDENCE in shown else None
     wn, rn = _Numbers(w), _Numbers(r)
     if w is not None:
         paragraphs += [
@@ -207,7 +210,7 @@ def narrative(board: Dashboard) -> list[str]:
 
 # Columns of the printed tables: (Vietnamese heading, figure or rate key).
 REPORT_COLUMNS = {
-    WORKPLACE: [
+    Side.WORKPLACE: [
         ("Đảng viên đang công tác", "working"),
         ("Đã giới thiệu", "referred"),
         ("Đã báo cáo với nơi cư trú", "presented"),
@@ -221,7 +224,7 @@ REPORT_COLUMNS = {
         ("Gần trùng lặp", "near_identical"),
         ("Thông báo đã xác nhận", "acknowledged"),
     ],
-    RESIDENCE: [
+    Side.RESIDENCE: [
         ("Được giới thiệu về", "referred"),
         ("Đã phân công", "assigned"),
         ("Đã báo cáo", "presented"),
@@ -236,8 +239,8 @@ REPORT_COLUMNS = {
     ],
 }
 TABLE_TITLES = {
-    WORKPLACE: "Các tổ chức đảng nơi công tác",
-    RESIDENCE: "Các đảng ủy, chi bộ nơi cư trú",
+    Side.WORKPLACE: "Các tổ chức đảng nơi công tác",
+    Side.RESIDENCE: "Các đảng ủy, chi bộ nơi cư trú",
 }
 
 

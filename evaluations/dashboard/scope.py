@@ -7,7 +7,7 @@ from django.utils import timezone
 from members.models import Organisation
 from members.scoping import in_scope, is_site_admin, user_roles
 
-from .figures import RESIDENCE, WORKPLACE
+Side = Organisation.Side
 
 
 def can_view_dashboard(user, organisation: Organisation) -> bool:
@@ -45,10 +45,10 @@ def breadcrumbs(user, organisation: Organisation) -> list[Organisation]:
 
 def sides_of(organisation: Organisation) -> list[str]:
     if organisation.kind in Organisation.RESIDENCE_KINDS:
-        return [RESIDENCE]
+        return [Side.RESIDENCE]
     if organisation.kind == Organisation.Kind.SUPERVISING:
-        return [WORKPLACE, RESIDENCE]
-    return [WORKPLACE]
+        return [Side.WORKPLACE, Side.RESIDENCE]
+    return [Side.WORKPLACE]
 
 
 def is_leaf(organisation: Organisation) -> bool:

@@ -8,10 +8,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from members.models import Organisation
+from partyreg.web import parse_year, pdf_response
+
 from . import (
     MEMBER_COLUMNS,
-    RESIDENCE,
-    WORKPLACE,
     attendance_by_month,
     breadcrumbs,
     chart_side,
@@ -27,24 +28,21 @@ from . import (
     sort_rows,
 )
 
+Side = Organisation.Side
+
 YEARS_SHOWN = 3
-
-
-def _year(request) -> int:
-    this_year = timezone.localdate().year
-    try:
-        year = int(request.GET.get("year", this_year))
-    except (TypeError, ValueError):
-        return this_year
-    return year if 2000 <= year <= this_year + 1 else this_year
 
 
 def _member_side(request, organisation) -> str | None:
     """The side whose members are listed, or None when the rows are organisations."""
     if is_leaf(organisation):
-        return RESIDENCE if organisation.kind == organisation.Kind.RESIDENCE_CELL else WORKPLACE
+        return (
+            Side.RESIDENCE
+            if organisation.kind == organisation.Kind.RESIDENCE_CELL
+            else Side.WORKPLACE
+        )
     direct = request.GET.get("direct")
-    return direct if direct in (WORKPLACE, RESIDENCE) else None
+    return direct if direct in (Side.WORKPLACE, Side.RESIDENCE) else None
 
 
 @require_GET
@@ -71,7 +69,7 @@ def dashboard_index(request):
 @login_required
 def dashboard_view(request, pk: int):
     organisation = dashboard_organisation(request.user, pk)
-    year = _year(request)
+    year = parse_year(request.GET.get("year"))
     this_year = timezone.localdate().year
     context = {
         "organisation": organisation,
@@ -116,7 +114,7 @@ def dashboard_view(request, pk: int):
 @login_required
 def dashboard_export(request, pk: int):
     organisation = dashboard_organisation(request.user, pk)
-    year = _year(request)
+    year = parse_year(request.GET.get("year"))
     side = _member_side(request, organisation)
     if side is not None:
         rows = member_rows(organisation, year, side=side, direct=not is_leaf(organisation))
@@ -141,13 +139,12 @@ def dashboard_export(request, pk: int):
 @login_required
 def dashboard_report(request, pk: int):
     organisation = dashboard_organisation(request.user, pk)
-    year = _year(request)
+    year = parse_year(request.GET.get("year"))
     # A committee signs this report: counted now, whatever the page shows.
     board = dashboard(organisation, year, live=True)
     for table in board.tables:
         table.rows, _sort = sort_rows(table.rows, "name")
-    response = HttpResponse(report.report_pdf(board), content_type="application/pdf")
-    response["Content-Disposition"] = (
-        f'inline; filename="bao-cao-quy-dinh-213-{organisation.pk}-{year}.pdf"'
+    response = pdf_response(
+        report.report_pdf(board), f"bao-cao-quy-dinh-213-{organisation.pk}-{year}"
     )
     return response

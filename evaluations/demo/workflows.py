@@ -101,7 +101,7 @@ def _cast() -> _Cast:
     roles = {
         r.user.username: r.organisation
         for r in Role.objects.filter(
-            user__in=users.values(), kind__in=(Role.Kind.SECRETARY, Role.Kind.OFFICER)
+            user__in=users.values(), kind__in=Role.ACTING_KINDS
         ).select_related("user", "organisation")
     }
     workplace, commune, cell = (roles.get(name) for name in ("coquan", "phuong", "chibo"))

@@ -8,13 +8,14 @@ record the sheet was printed from; anyone else sees nothing.
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from members.models import MemberView, Organisation
 from members.scoping import in_scope
 from members.services import member_views_record
+from partyreg.web import parse_id, pdf_response
 
 from .. import permissions
 from ..models import Campaign, CommentRequest, PrintJob
@@ -41,16 +42,19 @@ def _selection(request):
     data = request.POST if request.method == "POST" else request.GET
     campaign = organisation = None
     request_ids = None
-    if data.get("campaign", "").isdigit():
+    campaign_id, organisation_id, request_id = (
+        parse_id(data.get(name)) for name in ("campaign", "organisation", "request")
+    )
+    if campaign_id:
         campaign = get_object_or_404(
-            Campaign.objects.select_related("organisation"), pk=data["campaign"]
+            Campaign.objects.select_related("organisation"), pk=campaign_id
         )
-    if data.get("organisation", "").isdigit():
-        organisation = get_object_or_404(Organisation, pk=data["organisation"])
+    if organisation_id:
+        organisation = get_object_or_404(Organisation, pk=organisation_id)
         if not in_scope(request.user, organisation):
             raise Http404
-    if data.get("request", "").isdigit():
-        request_ids = [_certified_request_or_404(request.user, data["request"]).pk]
+    if request_id:
+        request_ids = [_certified_request_or_404(request.user, request_id).pk]
     if campaign is None and organisation is None and request_ids is None:
         raise Http404
     return campaign, organisation, request_ids
@@ -62,11 +66,7 @@ def sheet_pdf(request, pk: int):
     comment = _certified_request_or_404(request.user, pk)
     sheet, _rendered = sheets.sheet_ensure(comment)
     member_views_record(user=request.user, members=[comment.member], via=MemberView.Via.SHEET)
-    return FileResponse(
-        sheet.pdf.open("rb"),
-        content_type="application/pdf",
-        filename=f"phieu-nhan-xet-{comment.pk}.pdf",
-    )
+    return pdf_response(sheet.pdf.open("rb"), f"phieu-nhan-xet-{comment.pk}")
 
 
 @login_required
@@ -163,9 +163,6 @@ def printjob_retry(request, pk: int):
 def printjob_file(request, pk: int, position: int):
     job = _own_job_or_404(request.user, pk)
     job_file = get_object_or_404(job.files, position=position)
-    return FileResponse(
-        job_file.file.open("rb"),
-        as_attachment=True,
-        content_type="application/pdf",
-        filename=f"phieu-nhan-xet-{job.pk}-{position + 1:02d}.pdf",
+    return pdf_response(
+        job_file.file.open("rb"), f"phieu-nhan-xet-{job.pk}-{position + 1:02d}", attachment=True
     )

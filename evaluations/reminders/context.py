@@ -73,7 +73,7 @@ class ScanContext:
         for pk, kind, path, name in Organisation.objects.values_list("id", "kind", "path", "name"):
             ctx.orgs[pk] = OrgInfo(kind, path, name)
         roles = Role.objects.filter(
-            kind__in=[Role.Kind.SECRETARY, Role.Kind.OFFICER],
+            kind__in=Role.ACTING_KINDS,
             user__is_active=True,
             organisation__is_active=True,
         ).values_list("organisation_id", "kind", "user_id")

@@ -14,9 +14,7 @@ from .context import RULE_LABELS, config
 
 
 def can_change_reminder_settings(user, organisation: Organisation) -> bool:
-    return user.is_authenticated and in_scope(
-        user, organisation, (Role.Kind.SECRETARY, Role.Kind.OFFICER)
-    )
+    return user.is_authenticated and in_scope(user, organisation, Role.ACTING_KINDS)
 
 
 def reminder_settings_effective(organisation: Organisation) -> dict[str, bool]:

@@ -13,15 +13,13 @@ from members.scoping import is_site_admin, user_roles
 
 from . import scan as reminders
 
-ACTING = (Role.Kind.SECRETARY, Role.Kind.OFFICER)
-
 
 def _organisations(user) -> list[Organisation]:
     """The organisations the user acts for directly; the site administrator's are the roots."""
     if is_site_admin(user):
         return list(Organisation.objects.filter(parent__isnull=True, is_active=True))
     return sorted(
-        {r.organisation for r in user_roles(user) if r.kind in ACTING},
+        {r.organisation for r in user_roles(user) if r.kind in Role.ACTING_KINDS},
         key=lambda o: o.path,
     )
 

@@ -1,7 +1,6 @@
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from members.forms import DateInput, OrganisationChoiceField
@@ -115,16 +114,6 @@ class AcknowledgeReportForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = _helper(_("Acknowledge"))
-
-
-def year_from(value, default=None) -> int:
-    """A year from the query string, or this year when missing or silly."""
-    today = timezone.localdate()
-    try:
-        year = int(value)
-    except (TypeError, ValueError):
-        return default or today.year
-    return year if 2000 <= year <= today.year + 1 else default or today.year
 
 
 def marks_from_post(post, rows, *, all_present: bool = False) -> dict[int, tuple[str, str]]:

@@ -1,9 +1,8 @@
 """Who may act on residence meetings, attendance and non-participation reports."""
 
-from members.models import Member, Organisation
+from members.models import Member, Organisation, Role
 from members.scoping import in_scope
 
-from ..permissions import ACTING_KINDS
 from .models import Attendance, Meeting, NonParticipationReport
 
 
@@ -12,7 +11,7 @@ def can_manage_meetings(user, cell: Organisation) -> bool:
     return (
         user.is_authenticated
         and cell.kind == Organisation.Kind.RESIDENCE_CELL
-        and in_scope(user, cell, ACTING_KINDS)
+        and in_scope(user, cell, Role.ACTING_KINDS)
     )
 
 
@@ -36,7 +35,7 @@ def can_report_nonparticipation(user, cell: Organisation) -> bool:
 
 def can_acknowledge_report(user, report: NonParticipationReport) -> bool:
     """The member's workplace committee (the organisation reported to, or above it)."""
-    return user.is_authenticated and in_scope(user, report.workplace_org, ACTING_KINDS)
+    return user.is_authenticated and in_scope(user, report.workplace_org, Role.ACTING_KINDS)
 
 
 def can_view_attendance_of(user, member: Member, cells=()) -> bool:

@@ -16,8 +16,9 @@ from members.scoping import is_site_admin, scope_q
 from members.selectors import members_visible_to
 
 from ..models import Referral
-from ..selectors import RESIDENCE, WORKPLACE
 from .models import Attendance, Meeting, NonParticipationReport
+
+Side = Organisation.Side
 
 # Referral states in which a member belongs to the cell they were assigned to.
 LIVE_ASSIGNED_STATES = (Referral.State.ASSIGNED, Referral.State.REPORTED)
@@ -277,7 +278,7 @@ def member_cells(member: Member) -> list[Organisation]:
 
 
 def _report_side_q(user, side: str) -> Q:
-    if side == WORKPLACE:
+    if side == Side.WORKPLACE:
         return scope_q(user, "workplace_org")
     return scope_q(user, "residence_cell")
 
@@ -293,7 +294,7 @@ def report_list(user, side: str):
 
 
 def report_get(user, pk: int) -> NonParticipationReport:
-    q = _report_side_q(user, WORKPLACE) | _report_side_q(user, RESIDENCE)
+    q = _report_side_q(user, Side.WORKPLACE) | _report_side_q(user, Side.RESIDENCE)
     return get_object_or_404(
         NonParticipationReport.objects.filter(q).select_related(
             "member", "residence_cell", "workplace_org"

@@ -5,18 +5,18 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from members.models import Member
+from members.models import Member, Organisation
 from members.scoping import user_roles
-from members.views import apply_validation_error
 from partyreg.audit import audit_history
+from partyreg.web import apply_validation_error, parse_year, pdf_response, refusal
 
-from ..selectors import user_sides
+from ..selectors import referral_sides
 from . import permissions, selectors, services
 from .forms import (
     AbsenceForm,
@@ -26,19 +26,12 @@ from .forms import (
     MeetingForm,
     NonParticipationForm,
     marks_from_post,
-    year_from,
 )
 from .models import Attendance, Meeting
 from .pdf import render_attendance_list
 
 PER_PAGE = 50
 HISTORY_ROWS = 50
-
-
-def _refusal(error: Exception) -> str:
-    if isinstance(error, ValidationError):
-        return " ".join(error.messages)
-    return str(error) or _("You may not do this.")
 
 
 def _managed_meeting(request, pk: int) -> Meeting:
@@ -61,7 +54,7 @@ def _year_stats(cell, year: int) -> dict:
 @login_required
 def meeting_index(request):
     """The cells the user reaches, each with meetings held against the number required."""
-    year = year_from(request.GET.get("year"))
+    year = parse_year(request.GET.get("year"))
     cells = selectors.cells_with_counts(request.user, year)
     page = Paginator(cells, PER_PAGE).get_page(request.GET.get("page"))
     if page.paginator.count == 1 and not request.GET:
@@ -77,7 +70,7 @@ def meeting_index(request):
             "year": year,
             "required": selectors.meetings_required(),
             "own": own,
-            "sides": user_sides(request.user),
+            "sides": referral_sides(request.user),
             "query": f"year={year}",
         },
     )
@@ -86,7 +79,7 @@ def meeting_index(request):
 @login_required
 def meeting_list(request, cell_pk: int):
     cell = selectors.cell_get(request.user, cell_pk)
-    year = year_from(request.GET.get("year"))
+    year = parse_year(request.GET.get("year"))
     meetings = list(selectors.meeting_list(cell, year))
     referrals = list(selectors.eligible_referrals(cell))
     facts = selectors.attendance_facts(member_ids=[r.member_id for r in referrals], year=year)
@@ -118,7 +111,7 @@ def meeting_create(request, cell_pk: int):
                 actor=request.user, residence_cell=cell, **form.cleaned_data
             )
         except PermissionDenied as error:
-            messages.error(request, _refusal(error))
+            messages.error(request, refusal(error))
         except ValidationError as error:
             apply_validation_error(form, error)
         else:
@@ -177,7 +170,7 @@ def attendance_mark(request, pk: int):
         try:
             changed = services.attendance_record(actor=request.user, meeting=meeting, marks=marks)
         except (ValidationError, PermissionDenied) as error:
-            messages.error(request, _refusal(error))
+            messages.error(request, refusal(error))
             return redirect("residence:attendance_mark", pk=meeting.pk)
         messages.success(request, _("Saved: %(count)d marks changed.") % {"count": len(changed)})
         if all_present:
@@ -206,7 +199,7 @@ def meeting_confirm(request, pk: int):
     try:
         services.meeting_confirm(actor=request.user, meeting=meeting)
     except (ValidationError, PermissionDenied) as error:
-        messages.error(request, _refusal(error))
+        messages.error(request, refusal(error))
     else:
         messages.success(request, _("The attendance list is confirmed and now locked."))
     return redirect("residence:meeting_detail", pk=meeting.pk)
@@ -219,7 +212,7 @@ def meeting_invite(request, pk: int):
     try:
         added = services.meeting_invite_new(actor=request.user, meeting=meeting)
     except (ValidationError, PermissionDenied) as error:
-        messages.error(request, _refusal(error))
+        messages.error(request, refusal(error))
     else:
         messages.success(request, _("%(count)d members added.") % {"count": len(added)})
     return redirect("residence:meeting_detail", pk=meeting.pk)
@@ -235,7 +228,7 @@ def meeting_cancel(request, pk: int):
                 actor=request.user, meeting=meeting, reason=form.cleaned_data["reason"]
             )
         except (ValidationError, PermissionDenied) as error:
-            messages.error(request, _refusal(error))
+            messages.error(request, refusal(error))
         else:
             messages.success(request, _("The meeting was cancelled."))
         return redirect("residence:meeting_detail", pk=meeting.pk)
@@ -260,7 +253,7 @@ def attendance_correct(request, pk: int):
                 actor=request.user, attendance=attendance, **form.cleaned_data
             )
         except PermissionDenied as error:
-            messages.error(request, _refusal(error))
+            messages.error(request, refusal(error))
         except ValidationError as error:
             apply_validation_error(form, error)
         else:
@@ -281,11 +274,7 @@ def attendance_correct(request, pk: int):
 def meeting_pdf(request, pk: int):
     meeting = selectors.meeting_get(request.user, pk)
     content = render_attendance_list(meeting, selectors.meeting_attendances(meeting))
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = (
-        f'inline; filename="danh-sach-du-sinh-hoat-{meeting.held_on:%Y-%m-%d}.pdf"'
-    )
-    return response
+    return pdf_response(content, f"danh-sach-du-sinh-hoat-{meeting.held_on:%Y-%m-%d}")
 
 
 # --- The member's side ---------------------------------------------------------------------------
@@ -319,7 +308,7 @@ def absence_announce(request, pk: int):
             actor=request.user, attendance=attendance, reason=form.cleaned_data["reason"]
         )
     except (ValidationError, PermissionDenied) as error:
-        messages.error(request, _refusal(error))
+        messages.error(request, refusal(error))
     else:
         messages.success(request, _("The cell secretary has been told you will be absent."))
     return redirect("residence:my_meetings")
@@ -332,7 +321,7 @@ def absence_withdraw(request, pk: int):
     try:
         services.attendance_withdraw_absence(actor=request.user, attendance=attendance)
     except (ValidationError, PermissionDenied) as error:
-        messages.error(request, _refusal(error))
+        messages.error(request, refusal(error))
     else:
         messages.success(request, _("Your announced absence was taken back."))
     return redirect("residence:my_meetings")
@@ -345,7 +334,7 @@ def member_attendance(request, member_pk: int):
     cells = selectors.member_cells(member)
     if not permissions.can_view_attendance_of(request.user, member, cells):
         raise Http404
-    year = year_from(request.GET.get("year"))
+    year = parse_year(request.GET.get("year"))
     return render(
         request,
         "residence/meeting_member_record.html",
@@ -365,9 +354,9 @@ def member_attendance(request, member_pk: int):
 @login_required
 def workplace_attendance(request):
     """The workplace side's members with their residence attendance for the year."""
-    if "workplace" not in user_sides(request.user):
+    if Organisation.Side.WORKPLACE not in referral_sides(request.user):
         raise Http404
-    year = year_from(request.GET.get("year"))
+    year = parse_year(request.GET.get("year"))
     page = Paginator(selectors.workplace_referrals(request.user), PER_PAGE).get_page(
         request.GET.get("page")
     )
@@ -409,7 +398,7 @@ def report_create(request, member_pk: int):
                 text=form.cleaned_data["text"],
             )
         except PermissionDenied as error:
-            messages.error(request, _refusal(error))
+            messages.error(request, refusal(error))
         except ValidationError as error:
             apply_validation_error(form, error)
         else:
@@ -427,7 +416,7 @@ def report_create(request, member_pk: int):
 
 @login_required
 def report_list(request, side: str):
-    if side not in user_sides(request.user):
+    if side not in referral_sides(request.user):
         raise Http404
     reports = selectors.report_list(request.user, side)
     pending = request.GET.get("pending") == "1"
@@ -439,7 +428,7 @@ def report_list(request, side: str):
         "residence/meeting_report_list.html",
         {
             "side": side,
-            "sides": user_sides(request.user),
+            "sides": referral_sides(request.user),
             "page": page,
             "pending": pending,
             "query": "pending=1" if pending else "",
@@ -459,7 +448,7 @@ def report_acknowledge(request, pk: int):
                 actor=request.user, report=report, action_taken=form.cleaned_data["action_taken"]
             )
         except PermissionDenied as error:
-            messages.error(request, _refusal(error))
+            messages.error(request, refusal(error))
         except ValidationError as error:
             apply_validation_error(form, error)
         else:

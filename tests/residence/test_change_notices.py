@@ -4,13 +4,15 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from members.models import Member
+from members.models import Member, Organisation
 from partyreg.audit import audit_history
 from partyreg.models import AuditEntry
 from residence import services
 from residence.models import ChangeNotice, Referral
-from residence.selectors import RESIDENCE, WORKPLACE, notice_list
+from residence.selectors import notice_list
 from tests.members.factories import OrganisationFactory
+
+Side = Organisation.Side
 
 pytestmark = pytest.mark.django_db
 S = Referral.State
@@ -108,11 +110,11 @@ def test_change_of_workplace_hands_the_referral_over(world, assigned):
 
 def test_notice_is_seen_by_the_commune_and_the_cell_not_by_others(world, assigned):
     notice = record(world, K.DISCIPLINED)
-    assert list(notice_list(world.commune_officer, RESIDENCE)) == [notice]
-    assert list(notice_list(world.residence_secretary, RESIDENCE)) == [notice]
-    assert list(notice_list(world.secretary, WORKPLACE)) == [notice]
-    assert list(notice_list(world.other_secretary, WORKPLACE)) == []
-    assert list(notice_list(world.other_secretary, RESIDENCE)) == []
+    assert list(notice_list(world.commune_officer, Side.RESIDENCE)) == [notice]
+    assert list(notice_list(world.residence_secretary, Side.RESIDENCE)) == [notice]
+    assert list(notice_list(world.secretary, Side.WORKPLACE)) == [notice]
+    assert list(notice_list(world.other_secretary, Side.WORKPLACE)) == []
+    assert list(notice_list(world.other_secretary, Side.RESIDENCE)) == []
 
 
 def test_acknowledge_once_by_the_residence_side(world, assigned):

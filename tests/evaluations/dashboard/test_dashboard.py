@@ -29,6 +29,8 @@ from tests.evaluations.dashboard.province import (
 from tests.evaluations.factories import ReferralFactory
 from tests.members.factories import MemberFactory, OrganisationFactory, RoleFactory, UserFactory
 
+Side = Organisation.Side
+
 pytestmark = pytest.mark.django_db
 
 
@@ -44,8 +46,8 @@ def rows_by_label(board, side):
 def test_bloc_rows_are_its_grassroots_organisations(province):
     w = province.world
     board = dash.dashboard(w.bloc, YEAR)
-    assert [t.side for t in board.tables] == [dash.WORKPLACE]
-    rows, total = rows_by_label(board, dash.WORKPLACE)
+    assert [t.side for t in board.tables] == [Side.WORKPLACE]
+    rows, total = rows_by_label(board, Side.WORKPLACE)
     assert rows == {w.agency.name: AGENCY, w.agency2.name: AGENCY2}
     assert total == BLOC
 
@@ -53,8 +55,8 @@ def test_bloc_rows_are_its_grassroots_organisations(province):
 def test_province_shows_both_sides(province):
     w = province.world
     board = dash.dashboard(w.province, YEAR)
-    workplace, workplace_total = rows_by_label(board, dash.WORKPLACE)
-    residence, residence_total = rows_by_label(board, dash.RESIDENCE)
+    workplace, workplace_total = rows_by_label(board, Side.WORKPLACE)
+    residence, residence_total = rows_by_label(board, Side.RESIDENCE)
     assert workplace == {w.bloc.name: BLOC, w.other_bloc.name: OTHER_BLOC}
     assert residence == {w.commune.name: COMMUNE, w.other_commune.name: OTHER_COMMUNE}
     assert workplace_total == {k: BLOC[k] + OTHER_BLOC[k] for k in ZERO}
@@ -64,7 +66,7 @@ def test_province_shows_both_sides(province):
 def test_commune_rows_are_its_cells_and_what_waits_at_the_commune(province):
     w = province.world
     board = dash.dashboard(w.commune, YEAR)
-    rows, total = rows_by_label(board, dash.RESIDENCE)
+    rows, total = rows_by_label(board, Side.RESIDENCE)
     direct = f"Directly at {w.commune.name}"
     assert rows == {
         w.residence_cell.name: CELL5,
@@ -76,7 +78,7 @@ def test_commune_rows_are_its_cells_and_what_waits_at_the_commune(province):
 
 def test_members_directly_at_a_grassroots_organisation_have_their_row(province):
     w = province.world
-    rows, total = rows_by_label(dash.dashboard(w.agency, YEAR), dash.WORKPLACE)
+    rows, total = rows_by_label(dash.dashboard(w.agency, YEAR), Side.WORKPLACE)
     direct = rows.pop(f"Directly at {w.agency.name}")
     assert direct["working"] == 1 and direct["presented"] == 1 and direct["on_time"] == 1
     assert direct["requested"] == 1 and direct["with_sitting"] == 0
@@ -104,7 +106,7 @@ def test_rates_and_bands(province):
 
 def test_other_years_are_counted_apart(province):
     w = province.world
-    rows, total = rows_by_label(dash.dashboard(w.commune, 2025), dash.RESIDENCE)
+    rows, total = rows_by_label(dash.dashboard(w.commune, 2025), Side.RESIDENCE)
     # Referrals are as of today; meetings, comments and notices belong to their year.
     assert total["invited"] == 2 and total["present"] == 0
     assert total["requested"] == 0 and total["notices"] == 1
@@ -130,7 +132,7 @@ def test_sort_puts_the_worst_first_and_blanks_last(province):
 
 def test_member_rows_of_a_workplace_cell(province):
     w, m = province.world, province.members
-    rows = {r.name: r for r in dash.member_rows(w.cell, YEAR, side=dash.WORKPLACE, direct=False)}
+    rows = {r.name: r for r in dash.member_rows(w.cell, YEAR, side=Side.WORKPLACE, direct=False)}
     assert set(rows) == {m[k].full_name for k in ("an", "binh", "cuong", "dung", "em", "ha")}
     an, binh, cuong, em = (rows[m[k].full_name] for k in ("an", "binh", "cuong", "em"))
     assert (an.referral_state, an.presented_on.isoformat(), an.on_time) == (
@@ -149,23 +151,23 @@ def test_member_rows_of_a_workplace_cell(province):
 
 def test_member_rows_of_a_residence_cell_and_the_commune_itself(province):
     w, m = province.world, province.members
-    cell = dash.member_rows(w.residence_cell, YEAR, side=dash.RESIDENCE, direct=False)
+    cell = dash.member_rows(w.residence_cell, YEAR, side=Side.RESIDENCE, direct=False)
     assert [r.name for r in cell] == [m["cuong"].full_name, m["an"].full_name]
-    waiting = dash.member_rows(w.commune, YEAR, side=dash.RESIDENCE, direct=True)
+    waiting = dash.member_rows(w.commune, YEAR, side=Side.RESIDENCE, direct=True)
     assert {r.name for r in waiting} == {m["dung"].full_name, m["hung"].full_name}
     assert all(r.residence == w.commune.name for r in waiting)
 
 
 def test_progress_stages_and_attendance_by_month(province):
     w = province.world
-    totals = dash.dashboard(w.bloc, YEAR).totals[dash.WORKPLACE]
-    stages = dash.progress_stages(totals, dash.WORKPLACE)
+    totals = dash.dashboard(w.bloc, YEAR).totals[Side.WORKPLACE]
+    stages = dash.progress_stages(totals, Side.WORKPLACE)
     assert [count for _label, count, _base in stages] == [9, 7, 6, 5, 4, 4, 3, 2]
     assert {base for _l, _c, base in stages} == {9}
-    months = dash.attendance_by_month(w.commune, YEAR, dash.RESIDENCE)
+    months = dash.attendance_by_month(w.commune, YEAR, Side.RESIDENCE)
     assert months[2] == (3, 2, 2) and months[3] == (4, 2, 1) and months[4] == (5, 2, 1)
     assert sum(invited for _m, invited, _p in months) == 6
-    by_members = dash.attendance_by_month(w.agency2, YEAR, dash.WORKPLACE)
+    by_members = dash.attendance_by_month(w.agency2, YEAR, Side.WORKPLACE)
     assert by_members[3] == (4, 1, 0)
 
 
@@ -360,7 +362,7 @@ def test_figures_are_counted_when_the_cache_is_down(province, monkeypatch):
         set = get
 
     monkeypatch.setattr(cached, "cache", Down())
-    rows, total = rows_by_label(dash.dashboard(w.bloc, YEAR), dash.WORKPLACE)
+    rows, total = rows_by_label(dash.dashboard(w.bloc, YEAR), Side.WORKPLACE)
     assert total == BLOC
 
 

@@ -16,10 +16,13 @@ from evaluations import dashboard as dash
 from evaluations.dashboard import cached
 from evaluations.dashboard import views as dashboard_views
 from evaluations.dashboard.tasks import dashboard_refresh_task, dashboards_warm_task
+from members.models import Organisation
 from partyreg import celery_app
 from partyreg.audit import audit_record
 from residence.models import Referral
 from tests.evaluations.dashboard.province import BLOC, TODAY, YEAR
+
+Side = Organisation.Side
 
 pytestmark = pytest.mark.django_db
 
@@ -66,7 +69,7 @@ def present_cuong(province) -> None:
 
 
 def presented(board) -> int:
-    return board.totals[dash.WORKPLACE].presented
+    return board.totals[Side.WORKPLACE].presented
 
 
 def test_slow_figures_are_served_stale_after_a_change_with_one_refresh_queued(
@@ -128,17 +131,17 @@ def test_a_slow_side_holds_back_the_quick_figures_of_its_dashboard(
     client = login(w.admin)
     url = reverse("evaluations:dashboard", args=[w.province.pk])
     client.get(url)
-    key = cached.key(dash.WORKPLACE, w.province, YEAR)
+    key = cached.key(Side.WORKPLACE, w.province, YEAR)
     cache.set(key, {**cache.get(key), "seconds": 5.0})
     present_cuong(province)
     with django_capture_on_commit_callbacks(execute=True):
         board = client.get(url).context["board"]
     assert board.stale and presented(board) == 4
-    assert board.totals[dash.RESIDENCE].presented == 4  # not yet the fifth
+    assert board.totals[Side.RESIDENCE].presented == 4  # not yet the fifth
     assert worker == [(w.province.pk, YEAR)]
     assert dashboard_refresh_task(w.province.pk, YEAR) is True
     board = client.get(url).context["board"]
-    assert not board.stale and board.totals[dash.RESIDENCE].presented == 5
+    assert not board.stale and board.totals[Side.RESIDENCE].presented == 5
 
 
 def test_quick_figures_are_counted_in_the_page_after_a_change(
@@ -219,7 +222,7 @@ def test_documents_are_counted_afresh_even_when_the_page_is_stale(
         response = client.get(reverse("evaluations:dashboard_export", args=[w.province.pk]))
     book = openpyxl.load_workbook(io.BytesIO(response.content))
     sheet = book.worksheets[0]  # workplace
-    column = 1 + [c.key for c in dash.SIDE_COLUMNS[dash.WORKPLACE]].index("presented")
+    column = 1 + [c.key for c in dash.SIDE_COLUMNS[Side.WORKPLACE]].index("presented")
     total = list(sheet.iter_rows(values_only=True))[-1]
     assert total[column] == 5
     reported = []

@@ -194,7 +194,7 @@ def test_the_years_campaign(demo, db):
 def test_each_login_has_something_in_its_lists(demo, db):
     users, year = demo.users, TODAY.year
     coquan, phuong, chibo, dangvien = (users[n] for n in ("coquan", "phuong", "chibo", "dangvien"))
-    W, RES = residence_selectors.WORKPLACE, residence_selectors.RESIDENCE
+    W, RES = Organisation.Side.WORKPLACE, Organisation.Side.RESIDENCE
     campaign = Campaign.objects.get()
 
     assert residence_selectors.referral_list(coquan, W).count() == _referrals(demo).count()
