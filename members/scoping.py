@@ -91,7 +91,3 @@ def in_scope(user, organisation: Organisation | None, kinds=None) -> bool:
     if paths is None:
         return True
     return any(organisation.path.startswith(p) for p in paths)
-
-
-def visible_organisations(user):
-    return Organisation.objects.filter(scope_q(user))

@@ -90,22 +90,6 @@ def organisations_bulk_create(*, nodes: list[Organisation]) -> list[Organisation
 
 
 @transaction.atomic
-def organisation_update(*, actor, organisation: Organisation, **changes) -> Organisation:
-    org = Organisation.objects.select_for_update().get(pk=organisation.pk)
-    if "parent" in changes and changes["parent"] != org.parent:
-        raise ValidationError(_("Use “move” to change an organisation's parent."))
-    before = snapshot(org, ORGANISATION_FIELDS)
-    for name, value in changes.items():
-        setattr(org, name, value)
-    org.full_clean(exclude=["path", "depth"])
-    org.save()
-    diff = changes_between(before, snapshot(org, ORGANISATION_FIELDS))
-    if diff:
-        audit_record(actor=actor, action="organisation.update", target=org, changes=diff)
-    return org
-
-
-@transaction.atomic
 def organisation_move(
     *, actor, organisation: Organisation, new_parent: Organisation
 ) -> Organisation:
@@ -337,18 +321,6 @@ def role_grant(*, actor, user, organisation: Organisation, kind: str) -> Role:
         )
     forget_roles(user)
     return role
-
-
-@transaction.atomic
-def role_revoke(*, actor, role: Role) -> None:
-    audit_record(
-        actor=actor,
-        action="role.revoke",
-        target=role,
-        changes={"user": [role.user.get_username(), None], "kind": [role.kind, None]},
-    )
-    role.delete()
-    forget_roles(role.user)
 
 
 # --- Member imports -------------------------------------------------------------------------

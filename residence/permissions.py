@@ -43,17 +43,6 @@ def can_report_referral(user, referral: Referral) -> bool:
     return user.is_authenticated and in_scope(user, where, Role.ACTING_KINDS)
 
 
-def can_view_referral(user, referral: Referral) -> bool:
-    if not user.is_authenticated:
-        return False
-    return (
-        referral.member.user_id == user.pk
-        or in_scope(user, referral.issuing_org)
-        or in_scope(user, referral.commune)
-        or in_scope(user, referral.residence_cell)
-    )
-
-
 def can_acknowledge_notice(user, notice: ChangeNotice) -> bool:
     if not user.is_authenticated:
         return False

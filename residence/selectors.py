@@ -159,14 +159,6 @@ def notice_get(user, pk: int) -> ChangeNotice:
     return get_object_or_404(ChangeNotice.objects.filter(q).select_related("member"), pk=pk)
 
 
-def notices_acting(user, ids):
-    return list(
-        ChangeNotice.objects.filter(_notice_side_q(user, Side.RESIDENCE), pk__in=ids)
-        .select_related("member", "commune", "residence_cell")
-        .order_by("id")
-    )
-
-
 # --- A member's page ----------------------------------------------------------------------------
 
 

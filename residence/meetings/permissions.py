@@ -15,11 +15,6 @@ def can_manage_meetings(user, cell: Organisation) -> bool:
     )
 
 
-def can_view_meetings(user, cell: Organisation) -> bool:
-    """Anyone whose roles reach the cell, supervising staff included."""
-    return user.is_authenticated and in_scope(user, cell)
-
-
 def can_manage_meeting(user, meeting: Meeting) -> bool:
     return can_manage_meetings(user, meeting.residence_cell)
 
