@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from evaluations.reminders.models import OrganisationReminderSetting
+from .reminders.models import OrganisationReminderSetting
 
 
 @admin.register(OrganisationReminderSetting)

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from members.models import Member, Organisation, Role
 from members.scoping import is_site_admin, scope_q, user_roles
+from members.selectors import own_member
 from residence.meetings.models import Meeting, NonParticipationReport
 from residence.meetings.selectors import LIVE_ASSIGNED_STATES
 from residence.models import ChangeNotice, Referral
@@ -308,7 +309,7 @@ def supervision(user, *, worst: bool) -> list[dict]:
 def home(request):
     user = request.user
     families = _families(user)
-    member = Member.objects.filter(user=user).first()
+    member = own_member(user)
     sections = []
     if "workplace" in families:
         sections.append(workplace_section(user))

@@ -274,3 +274,10 @@ def sittings_of(residence_cell_ids, year: int) -> list[Sitting]:
         .select_related("residence_cell")
         .order_by("residence_cell_id", "-held_on", "-id")
     )
+
+
+def request_sittings(request: CommentRequest):
+    """The sittings a comment can cite: its cell's, in the campaign's year, newest first."""
+    return Sitting.objects.filter(
+        residence_cell_id=request.residence_cell_id, year=request.campaign.year
+    ).order_by("-held_on", "-id")

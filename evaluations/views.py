@@ -4,7 +4,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,13 +13,13 @@ from django.views.decorators.http import require_POST
 
 from members.models import Organisation
 from members.permissions import can_view_member
-from members.scoping import scope_q
+from members.selectors import residence_cell_get
 from partyreg.web import apply_validation_error, parse_id, parse_year, refusal
 from residence.meetings.selectors import attendance_facts, meetings_required
 
 from . import permissions, selectors, services, similarity
 from .forms import CampaignOpenForm, CommentForm, GradeForm, RequestCreateForm, SittingForm
-from .models import Campaign, CommentRequest, Grade, Sitting
+from .models import Campaign, CommentRequest, Grade
 
 Side = Organisation.Side
 
@@ -222,10 +222,7 @@ def inbox(request):
     context = {"year": year, "years": years or [this_year], "cells": cells, "cell": None}
     context["sides"] = selectors.campaign_sides(user)
     if cell_pk is not None:
-        cell = get_object_or_404(
-            Organisation.objects.filter(scope_q(user), kind=Organisation.Kind.RESIDENCE_CELL),
-            pk=cell_pk,
-        )
+        cell = residence_cell_get(user, cell_pk)
         rows = list(requests.filter(residence_cell=cell))
         groups = selectors.group_requests(rows)
         context.update(
@@ -269,9 +266,7 @@ def sitting_create(request, cell_pk: int):
 def _comment_form(request, comment_request: CommentRequest, data=None) -> CommentForm:
     criteria = [c for c, _answer in selectors.request_criteria(comment_request)]
     answers = {a.criterion_id: a for a in comment_request.answers.all()}
-    sittings = Sitting.objects.filter(
-        residence_cell_id=comment_request.residence_cell_id, year=comment_request.campaign.year
-    ).order_by("-held_on", "-id")
+    sittings = selectors.request_sittings(comment_request)
     return CommentForm(
         data,
         criteria=criteria,
@@ -395,10 +390,7 @@ def comment_certify(request, pk: int):
 @require_POST
 def certify_cell(request, cell_pk: int):
     """Certify every submitted comment of one residence cell in one year."""
-    cell = get_object_or_404(
-        Organisation.objects.filter(scope_q(request.user), kind=Organisation.Kind.RESIDENCE_CELL),
-        pk=cell_pk,
-    )
+    cell = residence_cell_get(request.user, cell_pk)
     year = parse_year(request.POST.get("year"))
     back = f"{reverse('evaluations:inbox')}?cell={cell.pk}&year={year}"
     requests = selectors.requests_to_certify(request.user, cell, year)

@@ -1,10 +1,10 @@
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
 
 from partyreg.text import fold
 
-from .models import Member, Organisation
-from .scoping import is_site_admin, scope_organisation_ids, scope_q
+from .models import Member, MemberView, Organisation
+from .scoping import is_site_admin, scope_organisation_ids, scope_paths, scope_q
 
 
 def members_visible_to(user):
@@ -64,4 +64,54 @@ def commune_choices():
     """Every active commune: a member may live anywhere, outside the user's own tree."""
     return Organisation.objects.filter(kind=Organisation.Kind.COMMUNE, is_active=True).order_by(
         "name"
+    )
+
+
+def own_member(user) -> Member | None:
+    """The member record of the signed-in user, if they are a member."""
+    if not user.is_authenticated:
+        return None
+    return Member.objects.filter(user=user).first()
+
+
+def member_view_log(member: Member):
+    """Who opened a member's record, newest first."""
+    return MemberView.objects.filter(member=member).select_related("user").order_by("-viewed_at")
+
+
+def organisation_roots(user):
+    """The top organisations of the user's reach, with their number of children."""
+    paths = scope_paths(user)
+    roots = (
+        Organisation.objects.filter(parent__isnull=True)
+        if paths is None
+        else Organisation.objects.filter(path__in=paths)
+    )
+    return roots.annotate(child_count=Count("children")).order_by("kind", "name")
+
+
+def organisation_outline(user, organisation: Organisation) -> dict:
+    """An organisation's visible ancestors, its children with their counts, and its members."""
+    ancestors = (
+        organisations_visible_to(user)
+        .filter(pk__in=organisation.ancestor_ids())
+        .exclude(pk=organisation.pk)
+        .order_by("depth")
+    )
+    children = (
+        organisation.children.annotate(member_count=Count("members", distinct=True))
+        .annotate(child_count=Count("children", distinct=True))
+        .order_by("-is_active", "name")
+    )
+    if organisation.is_workplace or organisation.kind == Organisation.Kind.SUPERVISING:
+        members = Member.objects.filter(workplace_org__path__startswith=organisation.path)
+    else:
+        members = Member.objects.filter(residence_commune__path__startswith=organisation.path)
+    return {"ancestors": ancestors, "children": children, "member_count": members.count()}
+
+
+def residence_cell_get(user, pk: int) -> Organisation:
+    """A residence cell within the user's reach, or 404."""
+    return get_object_or_404(
+        Organisation.objects.filter(scope_q(user), kind=Organisation.Kind.RESIDENCE_CELL), pk=pk
     )

@@ -2,7 +2,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -13,7 +12,7 @@ from partyreg.web import apply_validation_error
 from . import services
 from .filters import MemberFilter
 from .forms import MemberForm, OrganisationMergeForm, OrganisationMoveForm
-from .models import Member, MemberView, Organisation
+from .models import MemberView, Organisation
 from .permissions import (
     can_add_member_to,
     can_change_member,
@@ -22,8 +21,15 @@ from .permissions import (
     can_see_member_views,
     has_any_role,
 )
-from .scoping import scope_paths
-from .selectors import member_get, member_list, organisation_get, organisations_visible_to
+from .selectors import (
+    member_get,
+    member_list,
+    member_view_log,
+    organisation_get,
+    organisation_outline,
+    organisation_roots,
+    own_member,
+)
 
 MEMBERS_PER_PAGE = 50
 
@@ -43,7 +49,7 @@ def _require_committee(user) -> None:
 @login_required
 def member_list_view(request):
     if not has_any_role(request.user):
-        own = Member.objects.filter(user=request.user).first()
+        own = own_member(request.user)
         if own:
             return redirect("members:member_detail", pk=own.pk)
         raise Http404
@@ -89,8 +95,9 @@ def member_views(request, pk: int):
     member = member_get(request.user, pk)
     if not can_see_member_views(request.user, member):
         raise Http404
-    views = MemberView.objects.filter(member=member).select_related("user").order_by("-viewed_at")
-    page = Paginator(views, MEMBER_VIEWS_PER_PAGE).get_page(request.GET.get("page"))
+    page = Paginator(member_view_log(member), MEMBER_VIEWS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
     return render(request, "members/member_views.html", {"member": member, "page": page})
 
 
@@ -135,12 +142,7 @@ def member_edit(request, pk: int):
 @login_required
 def organisation_tree(request):
     _require_committee(request.user)
-    paths = scope_paths(request.user)
-    if paths is None:
-        roots = Organisation.objects.filter(parent__isnull=True)
-    else:
-        roots = Organisation.objects.filter(path__in=paths)
-    roots = roots.annotate(child_count=Count("children")).order_by("kind", "name")
+    roots = organisation_roots(request.user)
     return render(request, "members/organisation_tree.html", {"roots": roots})
 
 
@@ -148,23 +150,12 @@ def organisation_tree(request):
 def organisation_detail(request, pk: int):
     _require_committee(request.user)
     org = organisation_get(request.user, pk)
-    visible = organisations_visible_to(request.user)
-    ancestors = visible.filter(pk__in=org.ancestor_ids()).exclude(pk=org.pk).order_by("depth")
-    children = (
-        org.children.annotate(member_count=Count("members", distinct=True))
-        .annotate(child_count=Count("children", distinct=True))
-        .order_by("-is_active", "name")
-    )
     return render(
         request,
         "members/organisation_detail.html",
         {
             "org": org,
-            "ancestors": ancestors,
-            "children": children,
-            "member_count": Member.objects.filter(workplace_org__path__startswith=org.path).count()
-            if org.is_workplace or org.kind == Organisation.Kind.SUPERVISING
-            else Member.objects.filter(residence_commune__path__startswith=org.path).count(),
+            **organisation_outline(request.user, org),
             "can_restructure": can_restructure_organisation(request.user, org),
             "history": audit_history(org)[:50],
         },

@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from members.models import Member, MemberView, Organisation
-from members.selectors import member_get, organisation_choices
+from members.models import MemberView, Organisation
+from members.selectors import member_get, organisation_choices, own_member
 from members.services import member_views_record
 from partyreg.web import apply_validation_error, parse_ids, pdf_response, refusal
 
@@ -36,7 +36,7 @@ def index(request):
     sides = selectors.referral_sides(request.user)
     if sides:
         return redirect("residence:referral_list", side=sides[0])
-    own = Member.objects.filter(user=request.user).first()
+    own = own_member(request.user)
     if own is not None:
         return redirect("members:member_detail", pk=own.pk)
     raise Http404

@@ -12,29 +12,18 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from members.models import MemberView, Organisation
-from members.scoping import in_scope
+from members.models import MemberView
+from members.selectors import organisation_get
 from members.services import member_views_record
 from partyreg.web import parse_id, pdf_response
 
-from .. import permissions
-from ..models import Campaign, CommentRequest, PrintJob
-from . import jobs, sheets
+from ..models import PrintJob
+from ..selectors import campaign_get
+from . import jobs, selectors, sheets
 
 RECENT_JOBS = 50
 # The progress page asks for the job's state this often (htmx), or reloads (without JS).
 POLL_SECONDS = 2
-
-
-def _certified_request_or_404(user, pk) -> CommentRequest:
-    request = sheets.sheet_queryset().filter(pk=pk, state=CommentRequest.State.CERTIFIED).first()
-    if request is None or not permissions.can_view_request(user, request):
-        raise Http404
-    return request
-
-
-def _own_job_or_404(user, pk) -> PrintJob:
-    return get_object_or_404(PrintJob, pk=pk, created_by=user)
 
 
 def _selection(request):
@@ -46,15 +35,11 @@ def _selection(request):
         parse_id(data.get(name)) for name in ("campaign", "organisation", "request")
     )
     if campaign_id:
-        campaign = get_object_or_404(
-            Campaign.objects.select_related("organisation"), pk=campaign_id
-        )
+        campaign = campaign_get(request.user, campaign_id)
     if organisation_id:
-        organisation = get_object_or_404(Organisation, pk=organisation_id)
-        if not in_scope(request.user, organisation):
-            raise Http404
+        organisation = organisation_get(request.user, organisation_id)
     if request_id:
-        request_ids = [_certified_request_or_404(request.user, request_id).pk]
+        request_ids = [selectors.certified_request_get(request.user, request_id).pk]
     if campaign is None and organisation is None and request_ids is None:
         raise Http404
     return campaign, organisation, request_ids
@@ -63,7 +48,7 @@ def _selection(request):
 @login_required
 def sheet_pdf(request, pk: int):
     """The sheet of one certified comment, rendered now if it is not up to date."""
-    comment = _certified_request_or_404(request.user, pk)
+    comment = selectors.certified_request_get(request.user, pk)
     sheet, _rendered = sheets.sheet_ensure(comment)
     member_views_record(user=request.user, members=[comment.member], via=MemberView.Via.SHEET)
     return pdf_response(sheet.pdf.open("rb"), f"phieu-nhan-xet-{comment.pk}")
@@ -71,15 +56,7 @@ def sheet_pdf(request, pk: int):
 
 @login_required
 def sheet_verify(request, code: str):
-    comment = (
-        CommentRequest.objects.select_related(
-            "workplace_org", "residence_cell", "commune", "campaign__organisation"
-        )
-        .filter(verification_code=code.upper())
-        .first()
-    )
-    if comment is None or not permissions.can_view_request(request.user, comment):
-        raise Http404
+    comment = selectors.request_for_code(request.user, code)
     return redirect("evaluations:request_detail", pk=comment.pk)
 
 
@@ -120,12 +97,8 @@ def printjob_new(request):
 
 @login_required
 def printjob_list(request):
-    jobs = (
-        PrintJob.objects.filter(created_by=request.user)
-        .select_related("campaign", "organisation")
-        .prefetch_related("files")[:RECENT_JOBS]
-    )
-    return render(request, "evaluations/printjob_list.html", {"jobs": jobs})
+    recent = selectors.recent_jobs(request.user, RECENT_JOBS)
+    return render(request, "evaluations/printjob_list.html", {"jobs": recent})
 
 
 def _progress_context(job: PrintJob) -> dict:
@@ -141,7 +114,7 @@ def _progress_context(job: PrintJob) -> dict:
 
 @login_required
 def printjob_detail(request, pk: int):
-    job = _own_job_or_404(request.user, pk)
+    job = selectors.own_job_get(request.user, pk)
     template = (
         "evaluations/printjob_progress.html" if request.htmx else "evaluations/printjob_detail.html"
     )
@@ -151,7 +124,7 @@ def printjob_detail(request, pk: int):
 @login_required
 @require_POST
 def printjob_retry(request, pk: int):
-    job = _own_job_or_404(request.user, pk)
+    job = selectors.own_job_get(request.user, pk)
     try:
         jobs.print_job_retry(actor=request.user, job=job)
     except ValidationError as error:
@@ -161,7 +134,7 @@ def printjob_retry(request, pk: int):
 
 @login_required
 def printjob_file(request, pk: int, position: int):
-    job = _own_job_or_404(request.user, pk)
+    job = selectors.own_job_get(request.user, pk)
     job_file = get_object_or_404(job.files, position=position)
     return pdf_response(
         job_file.file.open("rb"), f"phieu-nhan-xet-{job.pk}-{position + 1:02d}", attachment=True

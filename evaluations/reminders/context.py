@@ -10,9 +10,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from evaluations.reminders.models import OrganisationReminderSetting
 from members.models import Organisation, Role
 from partyreg.notifications.delivery import Message
+
+from .models import OrganisationReminderSetting
 
 REFERRAL_REPORT = "referral_report"
 REFERRAL_RECEIPT = "referral_receipt"

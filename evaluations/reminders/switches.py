@@ -5,12 +5,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from evaluations.reminders.models import OrganisationReminderSetting
 from members.models import Organisation, Role
-from members.scoping import in_scope
+from members.scoping import in_scope, is_site_admin, user_roles
 from partyreg.audit import audit_record
 
 from .context import RULE_LABELS, config
+from .models import OrganisationReminderSetting
 
 
 def can_change_reminder_settings(user, organisation: Organisation) -> bool:
@@ -65,3 +65,13 @@ def reminder_settings_save(*, actor, organisation: Organisation, enabled: dict[s
     if changed:
         audit_record(actor=actor, action="reminders.settings", target=organisation, changes=changed)
     return changed
+
+
+def organisations_for_settings(user) -> list[Organisation]:
+    """The organisations the user acts for directly; the site administrator's are the roots."""
+    if is_site_admin(user):
+        return list(Organisation.objects.filter(parent__isnull=True, is_active=True))
+    return sorted(
+        {r.organisation for r in user_roles(user) if r.kind in Role.ACTING_KINDS},
+        key=lambda o: o.path,
+    )

@@ -8,25 +8,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from members.models import Organisation, Role
-from members.scoping import is_site_admin, user_roles
-
 from . import scan as reminders
-
-
-def _organisations(user) -> list[Organisation]:
-    """The organisations the user acts for directly; the site administrator's are the roots."""
-    if is_site_admin(user):
-        return list(Organisation.objects.filter(parent__isnull=True, is_active=True))
-    return sorted(
-        {r.organisation for r in user_roles(user) if r.kind in Role.ACTING_KINDS},
-        key=lambda o: o.path,
-    )
+from . import switches
 
 
 @login_required
 def reminder_settings(request):
-    organisations = _organisations(request.user)
+    organisations = switches.organisations_for_settings(request.user)
     if not organisations:
         raise Http404
     chosen = request.POST.get("organisation") or request.GET.get("organisation")

@@ -11,8 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from members.models import Member, Organisation
+from members.models import Organisation
 from members.scoping import user_roles
+from members.selectors import own_member
 from partyreg.audit import audit_history
 from partyreg.web import apply_validation_error, parse_year, pdf_response, refusal
 
@@ -59,7 +60,7 @@ def meeting_index(request):
     page = Paginator(cells, PER_PAGE).get_page(request.GET.get("page"))
     if page.paginator.count == 1 and not request.GET:
         return redirect("residence:meeting_list", cell_pk=page[0].pk)
-    own = Member.objects.filter(user=request.user).first()
+    own = own_member(request.user)
     if page.paginator.count == 0 and own is not None and not user_roles(request.user):
         return redirect("residence:my_meetings")
     return render(
