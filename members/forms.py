@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from .models import Member, Organisation
+from .rules import MEMBER_FIELDS
 from .selectors import commune_choices, organisation_choices
 
 
@@ -24,25 +25,7 @@ class OrganisationChoiceField(forms.ModelChoiceField):
 class MemberForm(forms.ModelForm):
     class Meta:
         model = Member
-        fields = [
-            "full_name",
-            "gender",
-            "date_of_birth",
-            "card_number",
-            "profile_number",
-            "admitted_on",
-            "full_member_on",
-            "workplace_org",
-            "position",
-            "phone",
-            "email",
-            "residence_address",
-            "residence_commune",
-            "status",
-            "category",
-            "category_reason",
-            "category_since",
-        ]
+        fields = MEMBER_FIELDS
         field_classes = {
             "workplace_org": OrganisationChoiceField,
             "residence_commune": OrganisationChoiceField,

@@ -1,7 +1,5 @@
 """Every write to organisations, members and roles: atomic, audited, refusing bad input."""
 
-from datetime import date
-
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Value
@@ -12,27 +10,9 @@ from django.utils.translation import gettext as _
 from partyreg.audit import audit_record, audit_record_many, changes_between, snapshot
 
 from .models import Member, MemberView, Organisation, Role, path_segment
+from .rules import MEMBER_FIELDS, member_check, unrecorded_changes
 from .scoping import forget_roles
 
-MEMBER_FIELDS = (
-    "full_name",
-    "gender",
-    "date_of_birth",
-    "card_number",
-    "profile_number",
-    "admitted_on",
-    "full_member_on",
-    "workplace_org",
-    "position",
-    "phone",
-    "email",
-    "residence_address",
-    "residence_commune",
-    "status",
-    "category",
-    "category_reason",
-    "category_since",
-)
 ORGANISATION_FIELDS = (
     "name",
     "code",
@@ -219,47 +199,12 @@ def _reassign_members(*, actor, source: Organisation, target: Organisation) -> i
 # --- Members --------------------------------------------------------------------------------
 
 
-def _check_member(member: Member) -> None:
-    errors = {}
-    if member.workplace_org_id and member.workplace_org.kind not in Organisation.MEMBER_HOME_KINDS:
-        errors["workplace_org"] = _(
-            "Choose a Party cell or grassroots organisation of the workplace."
-        )
-    if member.workplace_org_id and not member.workplace_org.is_active:
-        errors["workplace_org"] = _("This organisation has been dissolved; choose an active one.")
-    if member.residence_commune_id and member.residence_commune.kind != Organisation.Kind.COMMUNE:
-        errors["residence_commune"] = _("Choose a commune or ward Party committee.")
-    if member.date_of_birth and member.date_of_birth > date.today():
-        errors["date_of_birth"] = _("The date of birth cannot be in the future.")
-    if member.admitted_on and member.date_of_birth and member.admitted_on <= member.date_of_birth:
-        errors["admitted_on"] = _("The admission date must come after the date of birth.")
-    if member.full_member_on and member.admitted_on and member.full_member_on < member.admitted_on:
-        errors["full_member_on"] = _("Full membership cannot come before admission.")
-    if member.category != Member.Category.NORMAL and not member.category_reason.strip():
-        errors["category_reason"] = _("Give the reason for the exemption.")
-    if errors:
-        raise ValidationError(errors)
-
-
-def unrecorded_changes(*, current: Member, candidate: Member) -> dict[str, str]:
-    """Errors for the fields an ordinary edit may not change (Member.CHANGE_RECORDED_FIELDS)."""
-    message = _(
-        "This changes the member's status, residence or workplace: record it with “Record a "
-        "change” on the member's page, so that the residence side is told."
-    )
-    return {
-        name: message
-        for name in Member.CHANGE_RECORDED_FIELDS
-        if getattr(current, name) != getattr(candidate, name)
-    }
-
-
 @transaction.atomic
 def member_create(*, actor, **fields) -> Member:
     member = Member(**fields)
     if member.category != Member.Category.NORMAL and not member.category_since:
         member.category_since = timezone.localdate()
-    _check_member(member)
+    member_check(member)
     member.full_clean()
     member.save()
     audit_record(
@@ -297,7 +242,7 @@ def member_update(
             locked.category_since = timezone.localdate()
         if locked.category == Member.Category.NORMAL and "category_reason" not in changes:
             locked.category_reason = ""
-    _check_member(locked)
+    member_check(locked)
     locked.full_clean()
     diff = changes_between(before, snapshot(locked, MEMBER_FIELDS))
     if diff:
@@ -321,111 +266,6 @@ def role_grant(*, actor, user, organisation: Organisation, kind: str) -> Role:
         )
     forget_roles(user)
     return role
-
-
-# --- Member imports -------------------------------------------------------------------------
-# Imported here rather than at the top: the spreadsheet module checks rows with this module's
-# rules (_check_member), so it imports this one.
-
-
-@transaction.atomic
-def member_import_create(*, actor, upload):
-    """Reads an uploaded member list and keeps it with its preview until it is confirmed.
-
-    A file that cannot be used as a whole (damaged, not .xlsx, too large) raises
-    ValidationError and nothing is kept; a file with wrong rows is kept so its preview can
-    show every error, and cannot be applied.
-    """
-    from uuid import uuid4
-
-    from .models import MemberImport
-    from .spreadsheets import read_member_file
-
-    plan = read_member_file(upload, user=actor)
-    summary = plan.summary()
-    upload.seek(0)
-    member_import = MemberImport(
-        created_by=actor, original_name=(upload.name or "")[:255], summary=summary
-    )
-    member_import.file.save(f"{uuid4().hex}.xlsx", upload, save=False)
-    member_import.save()
-    audit_record(
-        actor=actor,
-        action="member_import.create",
-        target=member_import,
-        changes={"counts": [None, summary["counts"]]},
-    )
-    return member_import
-
-
-@transaction.atomic
-def member_import_discard(*, actor, member_import):
-    from .models import MemberImport
-
-    locked = MemberImport.objects.select_for_update().get(pk=member_import.pk)
-    if locked.status != MemberImport.Status.PREVIEWED:
-        raise ValidationError(_("This import is no longer waiting for confirmation."))
-    locked.status = MemberImport.Status.DISCARDED
-    locked.save(update_fields=["status"])
-    name, storage = locked.file.name, locked.file.storage
-    transaction.on_commit(lambda: storage.delete(name))
-    audit_record(
-        actor=actor,
-        action="member_import.discard",
-        target=locked,
-        changes={"status": [MemberImport.Status.PREVIEWED, MemberImport.Status.DISCARDED]},
-    )
-    return locked
-
-
-@transaction.atomic
-def member_import_apply(*, actor, member_import):
-    """Re-reads the stored file and applies every row, all or nothing, each one audited.
-
-    Raises ``spreadsheets.ImportHasErrors`` (a ValidationError carrying the fresh plan) when a
-    row has become wrong since the preview, and ValidationError for an import not waiting.
-    """
-    from .models import MemberImport
-    from .spreadsheets import ImportHasErrors, read_member_file
-
-    locked = MemberImport.objects.select_for_update().get(pk=member_import.pk)
-    if locked.status != MemberImport.Status.PREVIEWED:
-        raise ValidationError(
-            _("This import was already %(status)s; upload the file again to import it.")
-            % {"status": locked.get_status_display().lower()}
-        )
-    with locked.file.open("rb") as stored:
-        plan = read_member_file(stored, user=actor)
-    if plan.errors:
-        raise ImportHasErrors(plan)
-    note = _("Imported from the file “%(name)s”.") % {"name": locked.original_name}
-    for row in plan.rows:
-        try:
-            if row.action == "new":
-                member_create(actor=actor, **row.values)
-            elif row.action == "update":
-                member_update(actor=actor, member=row.member, note=note, **row.values)
-        except ValidationError as error:
-            raise ValidationError(
-                _(
-                    "Row %(row)d: %(problem)s Nothing was imported; correct the file and "
-                    "upload it again."
-                )
-                % {"row": row.row, "problem": " ".join(error.messages)}
-            ) from error
-    summary = plan.summary()
-    locked.status = MemberImport.Status.APPLIED
-    locked.applied_at = timezone.now()
-    locked.summary = summary
-    locked.save(update_fields=["status", "applied_at", "summary"])
-    audit_record(
-        actor=actor,
-        action="member_import.apply",
-        target=locked,
-        changes={"status": [MemberImport.Status.PREVIEWED, MemberImport.Status.APPLIED]},
-        note=_("%(new)d members added, %(updated)d updated.") % summary["counts"],
-    )
-    return locked
 
 
 def member_views_record(*, user, members, via: str) -> None:

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from partyreg.text import fold
 
-from .. import services
+from .. import rules
 from ..models import Member, Organisation
 from ..permissions import can_add_member_to, can_change_member
 from ..scoping import scope_q
@@ -345,7 +345,7 @@ def _plan_row(number, member, values, *, user, fail) -> PlannedRow:
             candidate.category_since = timezone.localdate()
     try:
         # The services' own rules, so the preview refuses what applying would refuse.
-        services._check_member(candidate)
+        rules.member_check(candidate)
         # The card's uniqueness is settled by the match above, the organisations were loaded
         # from the database, and the table constraints are the rules checked just above: no
         # query per row is needed.
@@ -364,12 +364,12 @@ def _plan_row(number, member, values, *, user, fail) -> PlannedRow:
             display_value(name, getattr(member, name)),
             display_value(name, getattr(candidate, name)),
         )
-        for name in services.MEMBER_FIELDS
+        for name in rules.MEMBER_FIELDS
         if getattr(member, name) != getattr(candidate, name)
     ]
     if not changes:
         return PlannedRow(number, "unchanged", values, member)
-    refused = services.unrecorded_changes(current=member, candidate=candidate)
+    refused = rules.unrecorded_changes(current=member, candidate=candidate)
     for name, message in refused.items():
         fail(COLUMN_BY_FIELD[name], message)
     if refused:

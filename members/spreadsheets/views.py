@@ -16,12 +16,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from .. import services
+from .. import services as member_services
 from ..filters import MemberFilter
 from ..models import MemberImport, MemberView
 from ..permissions import can_import_members, has_any_role
 from ..selectors import member_list
 from . import ImportHasErrors, import_limits, write_members, write_template
+from . import services as import_services
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PREVIEW_ROWS_PER_PAGE = 200
@@ -65,10 +66,10 @@ def _logged_as_viewed(members, user, batch_size: int = 2000):
         batch.append(member)
         yield member
         if len(batch) >= batch_size:
-            services.member_views_record(user=user, members=batch, via=MemberView.Via.EXPORT)
+            member_services.member_views_record(user=user, members=batch, via=MemberView.Via.EXPORT)
             batch = []
     if batch:
-        services.member_views_record(user=user, members=batch, via=MemberView.Via.EXPORT)
+        member_services.member_views_record(user=user, members=batch, via=MemberView.Via.EXPORT)
 
 
 @login_required
@@ -78,7 +79,7 @@ def member_import(request):
     form = MemberImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            member_import = services.member_import_create(
+            member_import = import_services.member_import_create(
                 actor=request.user, upload=form.cleaned_data["file"]
             )
         except ValidationError as error:
@@ -102,10 +103,12 @@ def member_import_preview(request, pk: int):
     if request.method == "POST":
         try:
             if request.POST.get("action") == "discard":
-                services.member_import_discard(actor=request.user, member_import=member_import)
+                import_services.member_import_discard(
+                    actor=request.user, member_import=member_import
+                )
                 messages.info(request, _("The import was discarded; nothing was changed."))
                 return redirect("members:member_import")
-            member_import = services.member_import_apply(
+            member_import = import_services.member_import_apply(
                 actor=request.user, member_import=member_import
             )
         except ImportHasErrors as error:

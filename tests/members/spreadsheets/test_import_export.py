@@ -13,6 +13,7 @@ from django.urls import reverse
 from members import services
 from members.models import Member, MemberImport, Organisation
 from members.spreadsheets import COLUMNS, ImportHasErrors
+from members.spreadsheets import services as import_services
 from partyreg.models import AuditEntry
 from tests.members.factories import MemberFactory, OrganisationFactory
 
@@ -162,7 +163,7 @@ def test_choice_and_date_cells_accept_values_labels_and_excel_dates(login, world
     upload(client, xlsx_bytes(rows))
     member_import = MemberImport.objects.get()
     assert member_import.summary["errors"] == []
-    services.member_import_apply(actor=world.secretary, member_import=member_import)
+    import_services.member_import_apply(actor=world.secretary, member_import=member_import)
     by_card = {
         m.card_number: m for m in Member.objects.filter(card_number__in=["1001", "1002", "1003"])
     }
@@ -201,7 +202,7 @@ def test_file_with_one_bad_row_writes_nothing_and_says_what_to_fix(login, world)
     assert "table-danger" in body and "31/02/1990" in body and 'value="confirm"' not in body
 
     with pytest.raises(ImportHasErrors):
-        services.member_import_apply(actor=world.secretary, member_import=member_import)
+        import_services.member_import_apply(actor=world.secretary, member_import=member_import)
     client.post(response.url, {"action": "confirm"})
     assert Member.objects.count() == members_before
     assert not AuditEntry.objects.filter(action="member.create", actor=world.secretary).exists()
@@ -262,13 +263,13 @@ def test_confirm_revalidates_the_stored_file(login, world):
 
 
 def test_apply_refuses_an_import_not_waiting(world):
-    member_import = services.member_import_create(
+    member_import = import_services.member_import_create(
         actor=world.secretary,
         upload=SimpleUploadedFile("a.xlsx", xlsx_bytes([new_row(world)])),
     )
-    services.member_import_discard(actor=world.secretary, member_import=member_import)
+    import_services.member_import_discard(actor=world.secretary, member_import=member_import)
     with pytest.raises(ValidationError, match="discarded"):
-        services.member_import_apply(actor=world.secretary, member_import=member_import)
+        import_services.member_import_apply(actor=world.secretary, member_import=member_import)
     assert not Member.objects.filter(card_number="79123456").exists()
 
 
@@ -466,7 +467,7 @@ def test_template_has_the_header_row(login, world):
 
 
 def test_other_users_import_is_404(login, world):
-    member_import = services.member_import_create(
+    member_import = import_services.member_import_create(
         actor=world.secretary, upload=SimpleUploadedFile("a.xlsx", xlsx_bytes([new_row(world)]))
     )
     url = reverse("members:member_import_preview", args=[member_import.pk])
