@@ -23,7 +23,7 @@ PYTEST_TIMEOUT ?= 300
 help:
 	@echo "make run              install, migrate, load the demo data, serve http://$(HOST):$(PORT)"
 	@echo "make test             make lint, then the whole test suite (make pytest: the suite only)"
-	@echo "make lint             ruff check, ruff format --check, makemigrations --check"
+	@echo "make lint             ruff check, ruff format --check, lint-imports, makemigrations --check"
 	@echo "make bench            run the benchmarks (bench/)"
 	@echo "make load             load test: 50 users for 60 s on gunicorn + PostgreSQL + Redis"
 	@echo "make messages         extract strings to locale/vi/LC_MESSAGES/django.po (needs gettext)"
@@ -61,7 +61,7 @@ pytest: compilemessages
 lint: venv
 	@status=0; \
 	for command in "$(VENV)/bin/ruff check ." "$(VENV)/bin/ruff format --check ." \
-			"$(MANAGE) makemigrations --check --dry-run"; do \
+			"$(VENV)/bin/lint-imports" "$(MANAGE) makemigrations --check --dry-run"; do \
 		echo "$$command"; $$command || status=1; \
 	done; \
 	exit $$status

@@ -64,7 +64,8 @@ def prepare_database() -> dict:
 
     from evaluations.demo.tree import demo_loaded
     from members.models import Member, Role
-    from residence import meeting_services, services
+    from residence import services
+    from residence.meetings import services as meeting_services
     from residence.meetings.models import Meeting
     from residence.models import Referral
 
