@@ -124,7 +124,7 @@ def test_site_works_without_redis_and_print_job_resumes(ops_database, redis_serv
         # period) queues the pending email: the worker sends it, once.
         sweep = (
             "from datetime import timedelta; from django.utils import timezone; "
-            "from partyreg import notifications; "
+            "from partyreg.notifications import delivery as notifications; "
             "print(notifications.deliveries_sweep(timezone.now() + timedelta(minutes=5)))"
         )
         queued = manage(env, "shell", "-c", sweep).strip().splitlines()[-1]
