@@ -15,11 +15,21 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import pkcs11
+from asn1crypto import keys
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    pkcs12,
+)
 from pyhanko.config.pkcs11 import TokenCriteria
 from pyhanko.sign import signers
 from pyhanko.sign.pkcs11 import PKCS11Signer, open_pkcs11_session
 from pyhanko.sign.signers.pdf_cms import Signer as PyhankoSigner
+from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from .certificates import from_asn1, to_asn1
 from .problems import Problem, SigningRefused
@@ -64,17 +74,50 @@ class KeySigner(Signer):
             return append_signature(pdf, signer=signer, appearance=appearance, tsa_url=tsa_url)
 
 
+class LoadedKeySigner(signers.SimpleSigner):
+    """pyHanko's ``SimpleSigner`` holding the key object itself.
+
+    ``SimpleSigner`` reads its key from DER for every raw signature, twice a document (the size
+    estimate, then the signature); reading an RSA key has cryptography check it, which took
+    60 ms on the benchmark machine. This signer reads the key once.
+    """
+
+    def __init__(self, *, key, **kwargs):
+        super().__init__(**kwargs)
+        self._key = key
+
+    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+        algorithm = getattr(hashes, digest_algorithm.upper())()
+        if isinstance(self._key, rsa.RSAPrivateKey) and not self.prefer_pss:
+            return self._key.sign(data, padding.PKCS1v15(), algorithm)
+        if isinstance(self._key, ec.EllipticCurvePrivateKey):
+            return self._key.sign(data, ec.ECDSA(algorithm))
+        return super().sign_raw(data, digest_algorithm)
+
+
 class Pkcs12Signer(KeySigner):
     def __init__(self, data: bytes, passphrase: bytes):
         self._data = data
         self._passphrase = passphrase
 
     @cached_property
-    def _loaded(self) -> signers.SimpleSigner:
+    def _loaded(self) -> LoadedKeySigner:
         try:
-            return signers.SimpleSigner.load_pkcs12_data(self._data, (), self._passphrase)
+            key, certificate, others = pkcs12.load_key_and_certificates(
+                self._data, self._passphrase
+            )
         except ValueError as error:
             raise SigningRefused(Problem.UNAVAILABLE) from error
+        if key is None or certificate is None:
+            raise SigningRefused(Problem.UNAVAILABLE)
+        return LoadedKeySigner(
+            key=key,
+            signing_key=keys.PrivateKeyInfo.load(
+                key.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption())
+            ),
+            signing_cert=to_asn1(certificate),
+            cert_registry=SimpleCertificateStore.from_certs([to_asn1(c) for c in others]),
+        )
 
     @property
     def certificate(self) -> x509.Certificate:

@@ -6,6 +6,7 @@ exception rolls back, the refusal's entry goes with it, so callers catch ``Signi
 there (or sign before opening their transaction).
 """
 
+import functools
 import hashlib
 
 from cryptography import x509
@@ -256,7 +257,7 @@ def credential_signer(credential: SigningCredential, *, signed_upload: bytes | N
             passphrase = at_rest.decrypt(credential.passphrase_encrypted)
         except at_rest.InvalidToken as error:
             raise SigningRefused(Problem.UNAVAILABLE) from error
-        return Pkcs12Signer(data, passphrase)
+        return _loaded_file(data, passphrase)
     if credential.kind == SigningCredential.Kind.PKCS11:
         return token_signer(
             token_label=credential.token_label,
@@ -270,6 +271,16 @@ def credential_signer(credential: SigningCredential, *, signed_upload: bytes | N
         trust_roots=trusted_certificates(),
         expected_fingerprint=credential.fingerprint,
     )
+
+
+@functools.lru_cache(maxsize=32)
+def _loaded_file(data: bytes, passphrase: bytes) -> Pkcs12Signer:
+    """The file's signer with its key read, once per process and file: reading a PKCS#12 file
+    took 90 ms on the benchmark machine, more than the signature. Decrypted each time, so a
+    changed PARTYREG_SIGNING["KEY"] stops it at once."""
+    signer = Pkcs12Signer(data, passphrase)
+    signer.certificate  # noqa: B018  (reads the file; a refusal is not cached)
+    return signer
 
 
 def _chain(credential: SigningCredential) -> list[x509.Certificate]:
