@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.serialization import (
 )
 from pyhanko.config.pkcs11 import TokenCriteria
 from pyhanko.sign import signers
+from pyhanko.sign.general import SigningError
 from pyhanko.sign.pkcs11 import PKCS11Signer, open_pkcs11_session
 from pyhanko.sign.signers.pdf_cms import Signer as PyhankoSigner
 from pyhanko_certvalidator.registry import SimpleCertificateStore
@@ -162,16 +163,16 @@ class Pkcs11Signer(KeySigner):
             yield PKCS11Signer(
                 session, key_label=self.key_label, cert_label=self.key_label, ca_chain=self._chain
             )
+        except (pkcs11.PKCS11Error, SigningError) as error:
+            # No key or certificate with that label, or the token refused to sign.
+            raise SigningRefused(Problem.UNAVAILABLE) from error
         finally:
             session.close()
 
     @cached_property
     def _certificate(self) -> x509.Certificate:
         with self.session() as signer:
-            try:
-                return from_asn1(signer.signing_cert)
-            except (pkcs11.PKCS11Error, signers.SigningError) as error:
-                raise SigningRefused(Problem.UNAVAILABLE) from error
+            return from_asn1(signer.signing_cert)
 
     @property
     def certificate(self) -> x509.Certificate:

@@ -118,12 +118,25 @@ def test_pkcs11_token_signs(pki_world, sheet_pdf, softhsm):
     assert report.fingerprint == fingerprint(pki_world.token_signer.certificate)
 
 
-def test_a_wrong_pin_makes_the_token_unavailable(sheet_pdf, softhsm):
-    signer = Pkcs11Signer(
-        module=softhsm.module, token_label=softhsm.token_label, key_label=softhsm.key_label, pin="0"
-    )
+@pytest.mark.parametrize(
+    ("change", "use"),
+    [
+        ({"pin": "0"}, "sign"),
+        ({"key_label": "khong-co"}, "sign"),
+        ({"key_label": "khong-co"}, "certificate"),
+        ({"token_label": "khong-co"}, "certificate"),
+    ],
+)
+def test_a_wrong_pin_or_label_makes_the_token_unavailable(sheet_pdf, softhsm, change, use):
+    arguments = {
+        "module": softhsm.module,
+        "token_label": softhsm.token_label,
+        "key_label": softhsm.key_label,
+        "pin": softhsm.pin,
+    }
+    signer = Pkcs11Signer(**(arguments | change))
     with pytest.raises(SigningRefused) as refused:
-        sign_as_cell(sheet_pdf, signer)
+        sign_as_cell(sheet_pdf, signer) if use == "sign" else signer.certificate  # noqa: B018
     assert refused.value.problem == Problem.UNAVAILABLE
 
 
