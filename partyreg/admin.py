@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from .models import AuditEntry, Delivery, Notification
+from .signing import admin as signing_admin  # noqa: F401  (registers its models)
 
 
 @admin.register(AuditEntry)

@@ -10,3 +10,7 @@ class PartyregConfig(AppConfig):
         # The system checks register themselves; twofactor decides at login whether a code
         # is needed.
         from . import checks, twofactor  # noqa: F401
+        from .signing.models import AUDIT_ACTIONS, AUDIT_FIELDS
+        from .templatetags.partyreg_tags import register_audit_labels
+
+        register_audit_labels(actions=AUDIT_ACTIONS, fields=AUDIT_FIELDS)

@@ -171,3 +171,7 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} — {self.get_status_display()}"
+
+
+# The signing models live with the signing package; importing them here registers them.
+from .signing.models import SigningCredential, TrustedAuthority  # noqa: E402, F401

@@ -348,3 +348,21 @@ PARTYREG = {
     # and a task counts them afresh (evaluations/dashboard/cached.py).
     "DASHBOARD_LIVE_SECONDS": float(os.environ.get("PARTYREG_DASHBOARD_LIVE_SECONDS") or 0.25),
 }
+
+# --- Signed PDFs (partyreg/signing, README "Signing documents") ------------------------------
+# pyHanko 0.38 imports DSA key types from cryptography, which warns at every start; the site
+# never uses DSA.
+warnings.filterwarnings("ignore", message="DSA is deprecated", module="pyhanko")
+PARTYREG_SIGNING = {
+    # Off by default: documents are printed and signed on paper.
+    "ENABLED": env_bool("PARTYREG_SIGNING_ENABLED"),
+    # Fernet key (urlsafe base64 of 32 bytes) that encrypts the installed certificate files and
+    # their passphrases; empty: a key derived from SECRET_KEY (changing SECRET_KEY then makes
+    # the installed files unreadable, to be installed again).
+    "KEY": os.environ.get("PARTYREG_SIGNING_KEY", ""),
+    # A timestamping authority (RFC 3161): signatures become PAdES B-T; empty: B-B.
+    "TSA_URL": os.environ.get("PARTYREG_TSA_URL", ""),
+    # The PKCS#11 module of the tokens or HSM, and the user PIN that opens them.
+    "PKCS11_MODULE": os.environ.get("PARTYREG_PKCS11_MODULE", "/usr/lib/softhsm/libsofthsm2.so"),
+    "PKCS11_PIN": os.environ.get("PARTYREG_PKCS11_PIN", ""),
+}
