@@ -49,7 +49,7 @@ run: compilemessages
 	$(MANAGE) check --tag partyreg --fail-level ERROR
 	$(MANAGE) migrate --no-input
 	$(MANAGE) load_demo
-	$(MANAGE) runserver $(HOST):$(PORT)
+	PARTYREG_SITE_URL=$${PARTYREG_SITE_URL:-http://$(HOST):$(PORT)} $(MANAGE) runserver $(HOST):$(PORT)
 
 test: lint pytest
 

@@ -314,3 +314,19 @@ def test_static_files_collect_with_hashed_names(settings, tmp_path):
     manifest = json.loads((tmp_path / "static" / "staticfiles.json").read_text())
     assert manifest["paths"]["vendor/bootstrap/bootstrap.min.css"] in manifest["paths"].values()
     assert (tmp_path / "static" / manifest["paths"]["vendor/htmx/htmx.min.js"]).exists()
+
+
+def test_make_run_serves_with_its_own_address_as_the_site_address():
+    """Links in e-mail and on sheets name the address `make run` serves, not a fixed one."""
+    result = subprocess.run(
+        ["make", "-n", "run", "HOST=192.0.2.7", "PORT=8123"],
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={k: v for k, v in os.environ.items() if k != "PARTYREG_SITE_URL"},
+    )
+    assert result.returncode == 0, result.stderr
+    (serve,) = [line for line in result.stdout.splitlines() if "runserver" in line]
+    assert "PARTYREG_SITE_URL=${PARTYREG_SITE_URL:-http://192.0.2.7:8123}" in serve
+    assert serve.rstrip().endswith("runserver 192.0.2.7:8123")
