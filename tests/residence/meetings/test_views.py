@@ -382,5 +382,6 @@ PINNED = {
     "attendance_mark": 8,
     "meeting_index": 9,
     "workplace_attendance": 9,
-    "my_meetings": 6,
+    # A member without a committee role: the menu reads their (empty) roles once.
+    "my_meetings": 7,
 }
