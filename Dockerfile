@@ -29,7 +29,7 @@ RUN uv sync --frozen --no-dev --no-install-project
 COPY . .
 RUN python manage.py compile_translations \
     && DJANGO_PRODUCTION=1 DJANGO_SECRET_KEY=build-time-only-not-used-at-run-time \
-        python manage.py collectstatic --no-input \
+        PARTYREG_SITE_URL=https://build.invalid python manage.py collectstatic --no-input \
     && python manage.py check --tag partyreg --fail-level ERROR \
     && useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin partyreg \
     && mkdir -p /app/var/media \

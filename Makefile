@@ -18,7 +18,16 @@ PYTEST_ARGS ?=
 # No single test may hang CI: pytest-timeout fails it after this many seconds.
 PYTEST_TIMEOUT ?= 300
 
-.PHONY: help run test pytest lint bench load messages compilemessages worker beat clean venv
+.PHONY: help run test pytest lint bench load messages compilemessages worker beat clean venv \
+	venv-dev system-packages test-system-packages
+
+# Debian packages: what the site needs to run (WeasyPrint's libraries, HarfBuzz's subsetter,
+# without which PDFs render 2.5 times slower), and what the tests need beside them (pdftotext
+# and pdftoppm, Chromium for the browser tests, fonts for screenshots).
+RUNTIME_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
+# pdfsig (poppler-utils), softhsm2 and certutil (libnss3-tools) serve the signing tests.
+TEST_PACKAGES := $(RUNTIME_PACKAGES) poppler-utils chromium fonts-liberation2 gettext softhsm2 \
+	libnss3-tools
 
 help:
 	@echo "make run              install, migrate, load the demo data, serve http://$(HOST):$(PORT)"
@@ -37,28 +46,40 @@ $(UV):
 	python3 -m pip install --user --quiet uv 2>/dev/null \
 		|| python3 -m pip install --user --quiet --break-system-packages uv
 
+# The site's environment leaves the dev group (tests, lint, load tools) out; --inexact keeps
+# what `make test` installed, so switching between the two does not reinstall anything.
 venv: | $(UV)
+	$(UV) sync --frozen --no-dev --inexact --python $(PYTHON_VERSION)
+
+venv-dev: | $(UV)
 	$(UV) sync --frozen --python $(PYTHON_VERSION)
+
+# Missing Debian packages are installed when run as root (apt-get), else named in the one
+# `apt install` line to run; on a machine without dpkg nothing is checked here.
+system-packages:
+	@.ci/system-packages $(RUNTIME_PACKAGES)
+
+test-system-packages:
+	@.ci/system-packages $(TEST_PACKAGES)
 
 compilemessages: venv
 	$(MANAGE) compile_translations
 
-run: compilemessages
-	@# Stops here, naming the Debian packages, when WeasyPrint's libraries are missing. Only the
-	@# partyreg checks: the full check loads the URLs, which import WeasyPrint, which would crash.
+run: system-packages compilemessages
+	@# The partyreg checks only: the full check loads the URLs, which import WeasyPrint.
 	$(MANAGE) check --tag partyreg --fail-level ERROR
 	$(MANAGE) migrate --no-input
 	$(MANAGE) load_demo
-	$(MANAGE) runserver $(HOST):$(PORT)
+	PARTYREG_SITE_URL=$${PARTYREG_SITE_URL:-http://$(HOST):$(PORT)} $(MANAGE) runserver $(HOST):$(PORT)
 
 test: lint pytest
 
 # The suite alone; `make -k test` (as CI runs it) still runs it when the lint fails.
-pytest: compilemessages
+pytest: test-system-packages venv-dev compilemessages
 	$(PY) -m pytest --timeout=$(PYTEST_TIMEOUT) $(PYTEST_ARGS)
 
 # All three run, so one report shows every problem; any failure fails the target.
-lint: venv
+lint: venv-dev
 	@status=0; \
 	for command in "$(VENV)/bin/ruff check ." "$(VENV)/bin/ruff format --check ." \
 			"$(VENV)/bin/lint-imports" "$(MANAGE) makemigrations --check --dry-run"; do \
@@ -66,13 +87,13 @@ lint: venv
 	done; \
 	exit $$status
 
-bench: venv
+bench: venv-dev
 	$(PY) -m bench
 
 # Not part of `make test`: it takes about two minutes. Needs PostgreSQL and Redis on 127.0.0.1
 # (DATABASE_URL, REDIS_URL; defaults in bench/load.py). LOAD_ARGS="--users 5 --seconds 5".
 LOAD_ARGS ?=
-load: compilemessages
+load: venv-dev compilemessages
 	$(PY) -m bench.load $(LOAD_ARGS)
 
 messages: venv

@@ -37,6 +37,13 @@ SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or (
 )
 if PRODUCTION and not SECRET_KEY:
     raise RuntimeError("DJANGO_SECRET_KEY must be set when DJANGO_PRODUCTION=1")
+SITE_URL = os.environ.get("PARTYREG_SITE_URL", "" if PRODUCTION else "http://127.0.0.1:8000")
+if PRODUCTION and not SITE_URL.startswith(("https://", "http://")):
+    # Printed sheets and e-mail carry links to the site: a wrong address cannot be recalled.
+    raise RuntimeError(
+        "PARTYREG_SITE_URL must be set when DJANGO_PRODUCTION=1: the address people open the "
+        "site at, e.g. https://partyreg.example.org"
+    )
 
 ALLOWED_HOSTS = [h for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "").split(",") if h] or (
     [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver", "[::1]"]
@@ -58,9 +65,9 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_filters",
     "django_htmx",
-    "axes",
+    "partyreg.thirdparty.AxesConfig",
     "django_otp",
-    "django_otp.plugins.otp_totp",
+    "partyreg.thirdparty.TotpConfig",
     "csp",
     "partyreg",
     "members",
@@ -101,6 +108,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "partyreg.context_processors.site",
+                "evaluations.navigation.menu",
             ],
             # A sub-package's tags, registered by name: only an app's own templatetags/ is found.
             "libraries": {"dashboard_tags": "evaluations.dashboard.templatetags"},
@@ -315,7 +323,8 @@ PARTYREG = {
     # Free-text comments of one cell at least this alike (0 to 1) are flagged as near-identical.
     "SIMILARITY_THRESHOLD": float(os.environ.get("PARTYREG_SIMILARITY_THRESHOLD") or 0.9),
     # Absolute address of the site, printed in the QR code of every comment sheet.
-    "SITE_URL": os.environ.get("PARTYREG_SITE_URL", "http://127.0.0.1:8000"),
+    # The site's own address, as people reach it: links in e-mail, on printed sheets, in QR codes.
+    "SITE_URL": SITE_URL,
     # Comment sheets per PDF file of a print job (a 1,000-page document needs about 1.4 GB).
     "SHEETS_PER_PDF": env_int("PARTYREG_SHEETS_PER_PDF", 250),
     # Largest member list accepted for import, in bytes (compressed) and rows.

@@ -13,3 +13,13 @@ def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFD", text)
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
     return _SPACES.sub(" ", stripped).strip().lower()
+
+
+def vn_number(value) -> str:
+    """A whole number as Vietnamese writes it, with dots between thousands: 2.657, 98.420.
+
+    The same on pages, charts, spreadsheets' text and printed reports.
+    """
+    if isinstance(value, bool) or not isinstance(value, int):
+        return str(value)
+    return f"{value:,}".replace(",", ".")

@@ -9,6 +9,7 @@ the database's bigint makes PostgreSQL fail the query.
 
 import re
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpResponse
 from django.utils import timezone
@@ -43,6 +44,12 @@ def parse_year(value, default: int | None = None) -> int:
         return fallback
     year = int(value)
     return year if FIRST_YEAR <= year <= this_year + 1 else fallback
+
+
+def site_url(path: str = "") -> str:
+    """``path`` on the site's own address (PARTYREG_SITE_URL), for links that leave the browser:
+    e-mail, printed sheets, QR codes."""
+    return settings.PARTYREG["SITE_URL"].rstrip("/") + path
 
 
 def refusal(error: Exception) -> str:

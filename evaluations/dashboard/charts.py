@@ -8,6 +8,8 @@ Content-Security-Policy forbids. Labels are escaped here.
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from partyreg.text import vn_number
+
 from . import band
 
 WIDTH = 360
@@ -19,7 +21,7 @@ INK = "#212529"
 def _percent(value: float | None) -> str:
     if value is None:
         return "–"
-    # 8 of 2,657 is not nothing: "<1%" rather than a rounded "0%".
+    # 8 of 2.657 is not nothing: "<1%" rather than a rounded "0%".
     return "<1%" if 0 < value < 0.005 else f"{round(100 * value)}%"
 
 
@@ -47,7 +49,7 @@ def progress_bars(title: str, stages: list[tuple[str, int, int]]) -> SafeString:
         body.append(
             f'<text x="0" y="{y + 14}" fill="{INK}">{escape(label)}</text>'
             f'<text x="{WIDTH}" y="{y + 14}" fill="{INK}" text-anchor="end" '
-            f'font-weight="bold">{count:,} ({escape(_percent(share))})</text>'
+            f'font-weight="bold">{vn_number(count)} ({escape(_percent(share))})</text>'
             f'<rect x="0" y="{y + 19}" width="{WIDTH}" height="{bar}" rx="3" fill="{TRACK}"/>'
             f'<rect class="bar" x="0" y="{y + 19}" width="{length}" height="{bar}" rx="3" '
             f'fill="{COLOURS[band(share)]}"/>'

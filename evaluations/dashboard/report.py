@@ -15,6 +15,7 @@ from openpyxl.utils import get_column_letter
 
 from members.models import Organisation
 from partyreg.pdf import render_pdf
+from partyreg.text import vn_number
 from residence.meetings.selectors import meetings_required
 
 from . import (
@@ -139,11 +140,6 @@ def _pct(part: int, whole: int) -> str:
     return "dưới 1%" if 0 < value < 0.005 else f"{round(100 * value)}%"
 
 
-def _number(value: int) -> str:
-    """A count as Vietnamese writes it: 98.420."""
-    return f"{value:,}".replace(",", ".")
-
-
 class _Numbers:
     """The counts of a Figures, each written as Vietnamese writes numbers."""
 
@@ -151,7 +147,7 @@ class _Numbers:
         self._figures = figures
 
     def __getattr__(self, name: str) -> str:
-        return _number(getattr(self._figures, name))
+        return vn_number(getattr(self._figures, name))
 
 
 def _committee(organisation: Organisation) -> str:
@@ -249,7 +245,7 @@ def _printed(value) -> str:
         return "–"
     if isinstance(value, float):
         return f"{round(100 * value)}%"
-    return _number(value)
+    return vn_number(value)
 
 
 def report_context(board: Dashboard) -> dict:

@@ -2,6 +2,8 @@ from django import template
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from partyreg.text import vn_number
+
 register = template.Library()
 
 
@@ -11,6 +13,12 @@ def pct(value) -> str:
     if value is None or value == "":
         return "–"
     return f"{round(100 * value)}%"
+
+
+@register.filter
+def number(value) -> str:
+    """A count with Vietnamese thousands separators (2.657)."""
+    return vn_number(value)
 
 
 @register.filter
@@ -33,7 +41,7 @@ def figure_cells(row) -> SafeString:
             text = pct(value)
         else:
             css = "alarm" if cell["alarm"] else ""
-            text = str(value)
+            text = vn_number(value)
         attr = f' class="{css}"' if css else ""
         out.append(f'<td{attr} data-key="{column.key}">{escape(text)}</td>')
     return mark_safe("".join(out))

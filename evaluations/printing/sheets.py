@@ -31,6 +31,7 @@ from django.utils import timezone
 from members.models import Organisation
 from partyreg.celery import BROKER_ERRORS
 from partyreg.pdf import render_pdf
+from partyreg.web import site_url
 from residence.letters import place_name
 
 from ..models import CommentRequest, CriterionAnswer, PrintedSheet
@@ -129,8 +130,7 @@ def _workplace(request: CommentRequest) -> tuple[str, str]:
 
 
 def verify_url(code: str) -> str:
-    base = settings.PARTYREG["SITE_URL"].rstrip("/")
-    return base + reverse("evaluations:sheet_verify", args=[code])
+    return site_url(reverse("evaluations:sheet_verify", args=[code]))
 
 
 def sheet_inputs(request: CommentRequest) -> dict:

@@ -46,6 +46,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from ..models import Delivery, Notification, Reminder
+from ..web import site_url
 
 logger = logging.getLogger("partyreg.notifications.delivery")
 
@@ -302,12 +303,11 @@ def _claim(delivery_id: int) -> bool:
 
 def render_email(notification: Notification) -> tuple[str, str]:
     """The body in the site's language, as text and as HTML."""
-    site_url = settings.PARTYREG["SITE_URL"].rstrip("/")
     context = {
         "notification": notification,
         "user": notification.user,
-        "link": f"{site_url}{notification.url}" if notification.url else site_url,
-        "site_url": site_url,
+        "link": site_url(notification.url or ""),
+        "site_url": site_url(),
     }
     with translation.override(settings.LANGUAGE_CODE):
         text = render_to_string("notifications/email.txt", context)

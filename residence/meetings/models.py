@@ -80,6 +80,12 @@ class Meeting(models.Model):
     def is_locked(self) -> bool:
         return self.state == self.State.CONFIRMED
 
+    def is_ahead(self, today) -> bool:
+        """Still to come: a later day, or today while nobody's attendance is recorded yet."""
+        return self.held_on > today or (
+            self.held_on == today and self.state == self.State.SCHEDULED
+        )
+
 
 class Attendance(models.Model):
     """One invitee of one meeting: invited, then what they announced, then what was recorded."""

@@ -164,6 +164,9 @@ def attendance_mark(request, pk: int):
             request, _("This list is confirmed and locked; corrections are made per row.")
         )
         return redirect("residence:meeting_detail", pk=meeting.pk)
+    if meeting.held_on > timezone.localdate():
+        # Nothing to mark before the day: the page says when it opens, with no buttons to press.
+        return render(request, "residence/meeting_mark_closed.html", {"meeting": meeting})
     rows = selectors.meeting_attendances(meeting)
     if request.method == "POST":
         all_present = "all_present" in request.POST
@@ -188,7 +191,6 @@ def attendance_mark(request, pk: int):
                 (Attendance.Status.EXCUSED, _("Absent with reason"), "warning", "bi-envelope"),
                 (Attendance.Status.UNEXCUSED, _("Absent without reason"), "danger", "bi-x-lg"),
             ],
-            "too_early": meeting.held_on > timezone.localdate(),
         },
     )
 
@@ -289,8 +291,8 @@ def my_meetings(request):
         request,
         "residence/meeting_my.html",
         {
-            "upcoming": [a for a in invitations if a.meeting.held_on >= today],
-            "past": [a for a in invitations if a.meeting.held_on < today],
+            "upcoming": [a for a in invitations if a.meeting.is_ahead(today)],
+            "past": [a for a in invitations if not a.meeting.is_ahead(today)],
             "form": AbsenceForm(),
             "own": invitations[0].member if invitations else None,
         },

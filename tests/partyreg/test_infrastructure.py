@@ -314,3 +314,66 @@ def test_static_files_collect_with_hashed_names(settings, tmp_path):
     manifest = json.loads((tmp_path / "static" / "staticfiles.json").read_text())
     assert manifest["paths"]["vendor/bootstrap/bootstrap.min.css"] in manifest["paths"].values()
     assert (tmp_path / "static" / manifest["paths"]["vendor/htmx/htmx.min.js"]).exists()
+
+
+def test_make_run_serves_with_its_own_address_as_the_site_address():
+    """Links in e-mail and on sheets name the address `make run` serves, not a fixed one."""
+    result = subprocess.run(
+        ["make", "-n", "run", "HOST=192.0.2.7", "PORT=8123"],
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={k: v for k, v in os.environ.items() if k != "PARTYREG_SITE_URL"},
+    )
+    assert result.returncode == 0, result.stderr
+    (serve,) = [line for line in result.stdout.splitlines() if "runserver" in line]
+    assert "PARTYREG_SITE_URL=${PARTYREG_SITE_URL:-http://192.0.2.7:8123}" in serve
+    assert serve.rstrip().endswith("runserver 192.0.2.7:8123")
+
+
+def _fake_machine(tmp_path, *, uid: int, installed: set[str]) -> dict:
+    """A PATH whose id and dpkg-query answer as a machine with ``installed`` packages would."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "id").write_text(f"#!/bin/sh\necho {uid}\n")
+    known = " ".join(sorted(installed))
+    (bin_dir / "dpkg-query").write_text(
+        "#!/bin/sh\nfor p in " + known + '; do [ "$p" = "$3" ] && '
+        'printf "install ok installed" && exit 0; done\nexit 1\n'
+    )
+    (bin_dir / "apt-get").write_text(f'#!/bin/sh\necho "$@" >> {tmp_path}/apt.log\n')
+    for tool in bin_dir.iterdir():
+        tool.chmod(0o755)
+    return {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"}
+
+
+def test_make_names_the_apt_line_for_missing_packages_when_not_root(tmp_path):
+    env = _fake_machine(tmp_path, uid=1000, installed={"libpango-1.0-0"})
+    result = subprocess.run(
+        ["make", "--no-print-directory", "system-packages"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "sudo apt install libpangoft2-1.0-0 libharfbuzz-subset0" in result.stderr
+    assert not (tmp_path / "apt.log").exists()
+
+
+def test_make_installs_missing_test_packages_as_root(tmp_path):
+    env = _fake_machine(tmp_path, uid=0, installed={"libpango-1.0-0", "libpangoft2-1.0-0"})
+    result = subprocess.run(
+        ["make", "--no-print-directory", "test-system-packages"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    installs = (tmp_path / "apt.log").read_text()
+    assert "libharfbuzz-subset0" in installs and "poppler-utils" in installs
+    assert "chromium" in installs and "libpango-1.0-0" not in installs

@@ -399,3 +399,13 @@ def test_notification_pages_need_a_login(client, db):
     for url in ("/notifications/", "/notifications/badge/", "/notifications/1/"):
         response = client.get(url)
         assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_email_links_use_the_configured_site_address(user, settings):
+    settings.PARTYREG = {**settings.PARTYREG, "SITE_URL": "https://partyreg.example.vn"}
+    delivery = email_of(notifications.notify(message(user)))
+    assert send_delivery_task.apply(args=[delivery.pk]).get() == "sent"
+    (sent,) = mail.outbox
+    assert "https://partyreg.example.vn/members/" in sent.body
+    assert "127.0.0.1" not in sent.body
+    assert "https://partyreg.example.vn/members/" in sent.alternatives[0][0]

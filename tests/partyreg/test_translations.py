@@ -148,3 +148,64 @@ def test_member_pages_are_in_vietnamese(login, world, fresh_catalogue):
     detail = client.get(reverse("members:member_detail", args=[world.member.pk])).content.decode()
     assert "Thông tin cá nhân" in detail and "Personal details" not in detail
     assert "Ngày vào Đảng" in detail and "Admitted on" not in detail
+
+
+# --- One vocabulary ------------------------------------------------------------------------------
+
+GLOSSARY = Path(django_settings.BASE_DIR) / "docs" / "GLOSSARY.md"
+GLOSSARY_ROW = re.compile(r"^\| ([^|]+?) \| ([^|]+?) \| [^|]+ \| [^|]+ \|$")
+SITE_APPS = ("partyreg", "members", "residence", "evaluations")
+
+
+def glossary_rows() -> list[tuple[str, str]]:
+    rows = [GLOSSARY_ROW.match(line) for line in GLOSSARY.read_text().splitlines()]
+    return [(m[1], m[2]) for m in rows if m and m[1] not in ("Vietnamese term", "---")]
+
+
+def state_fields():
+    """Every state or status field of the site's models, with its choices."""
+    from django.apps import apps
+
+    for model in apps.get_models():
+        if model._meta.app_label not in SITE_APPS:
+            continue
+        for field in model._meta.fields:
+            if field.choices and field.name in ("state", "status"):
+                yield f"{model.__name__}.{field.name}", field.flatchoices
+
+
+def test_the_glossary_is_the_catalogue():
+    """Each glossary term is what the catalogue says for its message id; no two rows share one."""
+    translated = {entry.msgid: entry.msgstr for entry in entries() if not entry.msgid_plural}
+    rows = glossary_rows()
+    assert len(rows) >= 30
+    wrong = [
+        (msgid, term, translated.get(msgid))
+        for term, msgid in rows
+        if translated.get(msgid) != term
+    ]
+    assert wrong == []
+    terms = [term.lower() for term, _msgid in rows]
+    assert sorted({t for t in terms if terms.count(t) > 1}) == []
+
+
+def test_no_two_states_share_a_vietnamese_name(fresh_catalogue):
+    """Within a workflow each state has its own name, and two different states of the site never
+    read the same in Vietnamese (Đã xác nhận was once certified, acknowledged and confirmed)."""
+    names: dict[str, set[str]] = {}
+    for where, choices in state_fields():
+        with translation.override("vi"):
+            labels = [str(label) for _value, label in choices]
+        with translation.override("en"):
+            english = [str(label) for _value, label in choices]
+        assert len(set(labels)) == len(labels), (where, labels)
+        for name, msgid in zip(labels, english, strict=True):
+            names.setdefault(name, set()).add(msgid)
+    shared = {name: sorted(msgids) for name, msgids in names.items() if len(msgids) > 1}
+    assert shared == {}
+
+
+def test_members_are_addressed_as_comrade():
+    """ "đồng chí", never "bạn", in every message of the site."""
+    bare_you = re.compile(r"(?<!\w)[Bb]ạn(?!\w)")
+    assert [e.msgid for e in entries() if any(bare_you.search(t) for t in translations(e))] == []

@@ -30,6 +30,7 @@ def production_env(tmp_path, **extra) -> dict:
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
         DJANGO_ALLOWED_HOSTS=HOST,
         DJANGO_CSRF_TRUSTED_ORIGINS=f"https://{HOST}",
+        PARTYREG_SITE_URL=f"https://{HOST}",
         PARTYREG_VAR_DIR=str(tmp_path / "var"),
     )
     env.update(extra)
@@ -66,6 +67,15 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
     result = run(["manage.py", "check"], env)
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_production_refuses_to_start_without_the_site_address(tmp_path):
+    """Links printed on sheets and sent by e-mail would otherwise point at a developer's machine."""
+    env = production_env(tmp_path)
+    del env["PARTYREG_SITE_URL"]
+    result = run(["manage.py", "check"], env)
+    assert result.returncode != 0
+    assert "PARTYREG_SITE_URL" in result.stderr
 
 
 PROBE = """

@@ -320,3 +320,18 @@ def test_line_cache_is_installed_for_this_weasyprint():
     pdf.shared_resources()
     assert pdf.install_line_cache() is True
     assert getattr(inline.split_first_line, "partyreg_cached", False)
+
+
+def test_sheet_links_to_the_configured_site_address(world, settings):
+    """The verification link and QR code carry PARTYREG_SITE_URL, never the development address."""
+    settings.PARTYREG = {**settings.PARTYREG, "SITE_URL": "https://partyreg.example.vn/"}
+    request = certified(world)
+    sheet, _rendered = render(request)
+    request.refresh_from_db()
+    expected = f"https://partyreg.example.vn/evaluations/verify/{request.verification_code}/"
+    text = " ".join(pdf_pages(sheet.pdf.read())).replace("\n", "")
+    assert expected in text
+    assert "127.0.0.1" not in text
+    inputs = sheets.sheet_inputs(request)
+    assert inputs["verify_url"] == expected
+    assert sheets.sheet_context(inputs)["qr_code"] == sheets.qr_data_uri(expected)

@@ -382,5 +382,49 @@ PINNED = {
     "attendance_mark": 8,
     "meeting_index": 9,
     "workplace_attendance": 9,
-    "my_meetings": 6,
+    # A member without a committee role: the menu reads their (empty) roles once.
+    "my_meetings": 7,
 }
+
+
+def test_marking_opens_on_the_meetings_day(login, world, members):
+    """Before the day the page says when marking opens and offers nothing to press or save."""
+    ahead = schedule(world, held_on=timezone.localdate() + datetime.timedelta(days=5))
+    client = login(world.residence_secretary)
+    url = reverse("residence:attendance_mark", args=[ahead.pk])
+    page = client.get(url).content.decode()
+    assert 'id="marking-not-open"' in page
+    assert "Attendance can be recorded from the day of the meeting" in page
+    for control in ('class="btn-check"', "Mark all present", "Save attendance", "<form"):
+        assert control not in page.split('id="marking-not-open"')[1], control
+    an = members[0]
+    response = client.post(
+        url, {"save": "1", f"was-{an.pk}": "invited", f"status-{an.pk}": "present"}
+    )
+    assert response.status_code == 200 and messages_of(response) == []
+    assert set(Attendance.objects.filter(meeting=ahead).values_list("status", flat=True)) == {
+        A.INVITED
+    }
+
+
+def test_confirming_asks_once_what_locking_means(login, world, meeting, members):
+    record(world, meeting, dict.fromkeys(members, A.PRESENT))
+    page = (
+        login(world.residence_secretary)
+        .get(reverse("residence:meeting_detail", args=[meeting.pk]))
+        .content.decode()
+    )
+    (form,) = [f for f in page.split("<form")[1:] if "meeting_confirm" in f or "/confirm/" in f]
+    assert 'data-confirm="Confirm and lock this attendance list?' in form
+    assert "correction with its reason" in form
+
+
+def test_todays_meeting_moves_to_past_once_attendance_is_recorded(login, world, meeting, members):
+    client = login(world.member_user)
+    url = reverse("residence:my_meetings")
+    upcoming, past = client.get(url).context["upcoming"], client.get(url).context["past"]
+    assert [a.meeting for a in upcoming] == [meeting] and past == []
+    record(world, meeting, {world.member: A.PRESENT})
+    response = client.get(url)
+    assert response.context["upcoming"] == []
+    assert [a.meeting for a in response.context["past"]] == [meeting]
