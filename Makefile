@@ -19,7 +19,7 @@ PYTEST_ARGS ?=
 PYTEST_TIMEOUT ?= 300
 
 .PHONY: help run test pytest lint bench load messages compilemessages worker beat clean venv \
-	venv-dev system-packages test-system-packages
+	venv-dev system-packages test-system-packages e2e-tools
 
 # Debian packages: what the site needs to run (WeasyPrint's libraries, HarfBuzz's subsetter,
 # without which PDFs render 2.5 times slower), and what the tests need beside them (pdftotext
@@ -62,6 +62,14 @@ system-packages:
 test-system-packages:
 	@.ci/system-packages $(TEST_PACKAGES)
 
+# axe-core (accessibility rules), which the browser tests inject into pages: from the npm
+# registry, pinned by tests/e2e/package-lock.json. Without npm the axe test skips (fails in CI).
+e2e-tools:
+	@if [ ! -f tests/e2e/node_modules/axe-core/axe.min.js ]; then \
+		if command -v npm >/dev/null; then npm ci --prefix tests/e2e --no-audit --no-fund; \
+		else echo "npm not found: the accessibility test will skip (apt install npm)"; fi; \
+	fi
+
 compilemessages: venv
 	$(MANAGE) compile_translations
 
@@ -75,7 +83,7 @@ run: system-packages compilemessages
 test: lint pytest
 
 # The suite alone; `make -k test` (as CI runs it) still runs it when the lint fails.
-pytest: test-system-packages venv-dev compilemessages
+pytest: test-system-packages venv-dev compilemessages e2e-tools
 	$(PY) -m pytest --timeout=$(PYTEST_TIMEOUT) $(PYTEST_ARGS)
 
 # All three run, so one report shows every problem; any failure fails the target.
