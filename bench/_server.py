@@ -137,6 +137,16 @@ def process_cpu(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
+def thread_cpu(pid: int) -> float | None:
+    """CPU seconds of a single-threaded process (a PostgreSQL backend) in nanoseconds' precision
+    (/proc/PID/schedstat counts the main thread only; /proc/PID/stat counts in clock ticks)."""
+    try:
+        with open(f"/proc/{pid}/schedstat") as f:
+            return int(f.read().split()[0]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return process_cpu(pid)
+
+
 def children(pid: int) -> list[int]:
     """Direct children of a process (every thread's)."""
     found = []
