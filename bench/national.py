@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench national                    # builds what is missing, measures all
     .venv/bin/python -m bench.national --sizes 100k,1m    # some sizes only
-    .venv/bin/python -m bench.national --sizes 1m --profile  # and cProfile one list request
+    .venv/bin/python -m bench.national --profile 1m       # and cProfile a list request at 1m
     BENCH_NATIONAL_SIZES=100k,1m .venv/bin/python -m bench national
 
 The instrument of issue 17's third target: a list for the widest reach must answer in ≤ 100 ms
@@ -124,7 +124,12 @@ def _django(size: str) -> None:
     os.environ.setdefault("PARTYREG_LOG_LEVEL", "WARNING")
     # One connection for the whole measurement: its backend's CPU is read around each request.
     os.environ["PARTYREG_DB_CONN_MAX_AGE"] = "3600"
+    import warnings
+
     import django
+
+    # whitenoise, once per process: static files are not collected for an in-process client.
+    warnings.filterwarnings("ignore", message="No directory at")
 
     django.setup()
 
@@ -591,6 +596,7 @@ def _case(client, url: str, params: dict) -> dict:
     while len(runs) < REPEATS and (not runs or time.perf_counter() - started < CASE_SECONDS):
         runs.append(_request(client, url, params))
     result = {key: statistics.median(r[key] for r in runs) for key in runs[0]}
+    result["queries"] = max(r["queries"] for r in runs)
     result["runs"] = len(runs)
     return result
 
@@ -702,12 +708,15 @@ def measure(size: str, out: Path | None) -> None:
 
 
 def profile(size: str) -> None:
-    """cProfile of one member-list request (first page) for coquan and national."""
+    """cProfile of one member-list request (first page) for coquan and national: the project's
+    own functions by cumulative time (the middleware chain left out: it wraps everything),
+    then every function by its own time."""
     import cProfile
     import pstats
 
     _django(size)
     clients = _clients()
+    own_code = r"/(members|residence|evaluations|partyreg|templates)/(?!.*middleware)"
     for username in ("coquan", "national"):
         client = clients[username][0]
         client.get("/members/")
@@ -716,7 +725,9 @@ def profile(size: str) -> None:
         client.get("/members/")
         profiler.disable()
         print(f"\n{database(size)}: member list, first page, {username} [{_load()}]")
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(12)
+        stats = pstats.Stats(profiler)
+        stats.sort_stats("cumulative").print_stats(own_code, 10)
+        stats.sort_stats("tottime").print_stats(10)
 
 
 # --- The whole run -------------------------------------------------------------------------
@@ -763,7 +774,11 @@ def main(argv: list[str]) -> int:
         help="comma-separated among 100k, 1m, 5m (default all, or BENCH_NATIONAL_SIZES)",
     )
     parser.add_argument("--build-only", action="store_true")
-    parser.add_argument("--profile", action="store_true", help="also cProfile the member list")
+    parser.add_argument(
+        "--profile",
+        default="",
+        help="sizes (among the measured) at which to cProfile one member-list request too",
+    )
     parser.add_argument("--_build", help=argparse.SUPPRESS)
     parser.add_argument("--_measure", help=argparse.SUPPRESS)
     parser.add_argument("--_profile", help=argparse.SUPPRESS)
@@ -808,7 +823,7 @@ def main(argv: list[str]) -> int:
         out = work / f"{size}.json"
         _child("--_measure", size, "--_out", str(out))
         results.append(json.loads(out.read_text()))
-        if options.profile:
+        if size in options.profile.split(","):
             _child("--_profile", size)
     summary(results)
     return 0
