@@ -33,7 +33,7 @@ help:
 	@echo "make run              install, migrate, load the demo data, serve http://$(HOST):$(PORT)"
 	@echo "make test             make lint, then the whole test suite (make pytest: the suite only)"
 	@echo "make lint             ruff check, ruff format --check, lint-imports, makemigrations --check"
-	@echo "make bench            run the benchmarks (bench/)"
+	@echo "make bench            run the benchmarks (bench/; BENCH=pages for one)"
 	@echo "make load             load test: 50 users for 60 s on gunicorn + PostgreSQL + Redis"
 	@echo "make messages         extract strings to locale/vi/LC_MESSAGES/django.po (needs gettext)"
 	@echo "make compilemessages  compile locale/**/*.po to .mo (polib, no gettext needed)"
@@ -95,8 +95,10 @@ lint: venv-dev
 	done; \
 	exit $$status
 
-bench: venv-dev
-	$(PY) -m bench
+# One benchmark or a few: `make bench BENCH=pages`, `make bench BENCH="pages national"`.
+BENCH ?=
+bench: venv-dev compilemessages
+	$(PY) -m bench $(BENCH)
 
 # Not part of `make test`: it takes about two minutes. Needs PostgreSQL and Redis on 127.0.0.1
 # (DATABASE_URL, REDIS_URL; defaults in bench/load.py). LOAD_ARGS="--users 5 --seconds 5".

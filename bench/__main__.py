@@ -2,6 +2,8 @@
 
 .venv/bin/python -m bench                 # all of them
 .venv/bin/python -m bench member_list     # one
+.venv/bin/python -m bench pages           # issue 17: CPU per request of the load test's pages
+.venv/bin/python -m bench national        # issue 17: the widest lists at 0.1, 1 and 5.6 M members
 """
 
 import importlib

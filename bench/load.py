@@ -16,18 +16,24 @@ import argparse
 import csv
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from datetime import date, timedelta
 from datetime import time as clock
 from pathlib import Path
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
+from bench._server import (
+    BASE_DIR,
+    BIN,
+    Started,
+    free_port,
+    loopback_only,
+    signed_in,
+    start_gunicorn,
+    wait_for,
+)
+
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/partyreg_load"
 # Database 7 of the local Redis: apart from the queues of a site using database 0.
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/7"
@@ -37,22 +43,9 @@ ROLES = ("coquan", "phuong", "chibo", "dangvien")
 SESSIONS = 60
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def loopback_only(url: str, what: str) -> None:
-    import dj_database_url
-
-    host = dj_database_url.parse(url)["HOST"] if what == "DATABASE_URL" else url.split("/")[2]
-    if host.split(":")[0] not in ("127.0.0.1", "localhost", "::1", ""):
-        sys.exit(f"The load test runs on loopback only; {what} points at {host}.")
-
-
-def prepare_database() -> dict:
-    """Migrate, load the demo, add workflow rows once; the ids the journeys visit."""
+def prepare_database(sessions: int = SESSIONS) -> dict:
+    """Migrate, load the demo, add workflow rows once; the ids the journeys visit (and
+    ``sessions`` signed-in sessions of each role)."""
     from bench._django import _create_database
 
     _create_database(os.environ["DATABASE_URL"])
@@ -100,7 +93,7 @@ def prepare_database() -> dict:
         )
     referrals = Referral.objects.filter(commune=commune)
     return {
-        "sessions": {name: signed_in(users[name], SESSIONS) for name in ROLES},
+        "sessions": {name: signed_in(users[name], sessions) for name in ROLES},
         "members": Member.objects.count(),
         "coquan_members": list(ours.order_by("?").values_list("id", flat=True)[:200]),
         "phuong_referrals": list(referrals.values_list("id", flat=True)),
@@ -110,74 +103,6 @@ def prepare_database() -> dict:
         "chibo_cell": cell.pk,
         "chibo_meeting": Meeting.objects.filter(residence_cell=cell).order_by("-id").first().pk,
     }
-
-
-def signed_in(user, count: int) -> list[str]:
-    """Session keys of ``count`` sessions of the user, as a login through the form leaves them.
-
-    Journeys start signed in, as people who log in once and work for an hour do: 50 logins at
-    the same second would measure password hashing (PBKDF2, about a second of CPU each, on
-    purpose) rather than the pages. The login itself is a journey of its own.
-    """
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
-
-    from partyreg.twofactor import SESSION_KEY as TWO_FACTOR_KEY
-
-    keys = []
-    for _ in range(count):
-        session = SessionStore()
-        session[SESSION_KEY] = str(user.pk)
-        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-        session[TWO_FACTOR_KEY] = "optional"
-        session.create()
-        keys.append(session.session_key)
-    return keys
-
-
-class Started:
-    """Child processes in their own process groups, stopped in reverse order."""
-
-    def __init__(self, log_dir: Path):
-        self.log_dir = log_dir
-        self.processes: list[subprocess.Popen] = []
-
-    def start(self, name: str, command: list[str], env: dict) -> subprocess.Popen:
-        log = (self.log_dir / f"{name}.log").open("wb")
-        process = subprocess.Popen(
-            command, cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
-        self.processes.append(process)
-        return process
-
-    def stop_all(self) -> None:
-        for process in reversed(self.processes):
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in reversed(self.processes):
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
-
-
-def wait_for(url: str, process: subprocess.Popen, seconds: float = 30) -> None:
-    import urllib.request
-
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("gunicorn exited while starting; see its log")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise TimeoutError(f"{url} did not answer within {seconds} s")
 
 
 def cpu_seconds(root_pids: list[int], database: str) -> dict[str, float]:
@@ -305,13 +230,7 @@ def main(argv: list[str]) -> int:
         flush=True,
     )
     try:
-        web = started.start(
-            "gunicorn",
-            [str(BIN / "gunicorn"), "partyreg.wsgi", "--bind", f"127.0.0.1:{port}",
-             "--workers", str(options.workers), "--threads", str(options.threads),
-             "--worker-class", "gthread", "--timeout", "30", "--keep-alive", "10"],
-            env,
-        )  # fmt: skip
+        web = start_gunicorn(started, port, env, workers=options.workers, threads=options.threads)
         worker = started.start(
             "worker",
             [str(BIN / "celery"), "-A", "partyreg", "worker", "-Q", "default,printing",
