@@ -201,3 +201,13 @@ def test_telling_many_costs_the_same_queries_as_telling_a_few(world):
         return lambda: handovers.referrals_assigned(actor=world.admin, referrals=referrals)
 
     assert _queries(assigned(small)) == _queries(assigned(large)) <= 7
+
+
+def test_the_commune_reads_it_in_vietnamese_whatever_the_issuers_language(world, settings):
+    settings.LANGUAGE_CODE = "vi"
+    issue(world)
+    (notification,) = told(world.commune_officer)
+    assert notification.subject == (
+        "Giấy giới thiệu 1-GGT/ĐU: Đảng bộ Sở Tài chính giới thiệu đồng chí Nguyễn Văn An"
+    )
+    assert notification.body.startswith("Đảng bộ Sở Tài chính giới thiệu đồng chí Nguyễn Văn An")
