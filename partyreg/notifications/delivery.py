@@ -1,7 +1,7 @@
 """Notifications: in-app messages under the bell and email, each sent once.
 
-Knows no domain: callers (``evaluations.reminders``) hand in ``Message`` values; this module
-turns the new ones into rows and mail.
+Knows no domain: callers (``evaluations.reminders``, and the hand-overs of every app through
+``handover``) hand in ``Message`` values; this module turns the new ones into rows and mail.
 
 Once, and where the guarantee comes from
 -----------------------------------------

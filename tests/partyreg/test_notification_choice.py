@@ -96,7 +96,8 @@ def test_a_daily_summary_carries_the_days_notifications_once(
         assert compose_digests_task.apply().get() == 0
     (sent,) = mail.outbox
     assert sent.to == ["thu@example.vn"]
-    assert sent.subject == "partyreg: 2 notifications of 21/11/2026"
+    # In the site's language, as every email.
+    assert sent.subject == "partyreg: 2 thông báo ngày 21/11/2026"
     assert "Việc số 1" in sent.body and "Việc số 2" in sent.body
     assert "http://127.0.0.1:8000/things/2/" in sent.body
     html = sent.alternatives[0][0]
