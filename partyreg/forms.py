@@ -17,7 +17,7 @@ class LoginForm(AuthenticationForm):
 
 class NotificationPreferenceForm(forms.Form):
     email = forms.ChoiceField(
-        label=_("Email"),
+        label=_("How to receive email"),
         choices=NotificationPreference.Email.choices,
         widget=forms.RadioSelect,
         help_text=_("Every notification shows under the bell at once, whatever you choose here."),
