@@ -157,7 +157,6 @@ def build(size: str) -> None:
     _django(size)
     from django.core.management import call_command
     from django.db import connection
-
     from members.demo import demo_loaded
 
     with connection.cursor() as cursor:
@@ -185,8 +184,8 @@ def build(size: str) -> None:
 def _nationalise():
     """A root above the demo province, and the login ``national`` at it."""
     from django.contrib.auth import get_user_model
-
     from members.demo import DEMO_PASSWORD, DEMO_TOTP_KEY, ROOT_CODE
+
     from members.models import Organisation, Role
     from members.services import organisation_move, organisations_bulk_create, role_grant
     from partyreg.twofactor import confirmed_device, totp_device_create
@@ -345,8 +344,8 @@ def _restore_indexes() -> None:
 def _copy_provinces(nation, count: int) -> None:
     """``count`` more provinces, each a copy of the demo province, one transaction each."""
     from django.db import connection, transaction
-
     from members.demo import ROOT_CODE
+
     from members.models import path_segment
 
     connection.ensure_connection()

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from .models import AuditEntry, Delivery, Notification
+from .models import AuditEntry, Delivery, Digest, Notification
 from .signing import admin as signing_admin  # noqa: F401  (registers its models)
 
 
@@ -63,4 +63,15 @@ class NotificationAdmin(ReadOnlyAdmin):
     list_filter = ["rule"]
     search_fields = ["subject", "user__username", "key"]
     date_hierarchy = "created_at"
+    list_select_related = ["user"]
+
+
+@admin.register(Digest)
+class DigestAdmin(ReadOnlyAdmin):
+    """The daily summaries: one email per user and day, with its outcome."""
+
+    list_display = ["day", "user", "address", "status", "attempts", "sent_at", "last_error"]
+    list_filter = ["status"]
+    search_fields = ["address", "user__username"]
+    date_hierarchy = "day"
     list_select_related = ["user"]

@@ -43,8 +43,17 @@ app.conf.beat_schedule = {
         "schedule": crontab(hour=6, minute=0),
         "options": {"expires": 6 * 60 * 60},
     },
-    # Emails left pending (broker down when they were queued, a worker that died mid-send):
-    # queued again. Expires before the next run so a backlog does not pile up sweeps.
+    # After the reminder scan, so the morning's reminders travel in it: the daily summary of
+    # everyone who chose one email a day (their notifications of the past day). Running it
+    # again the same day sends nothing twice: a summary is one row per user and day.
+    "digests-daily": {
+        "task": "partyreg.compose_digests",
+        "schedule": crontab(hour=6, minute=30),
+        "options": {"expires": 6 * 60 * 60},
+    },
+    # Emails and daily summaries left pending (broker down when they were queued, a worker
+    # that died mid-send): queued again. Expires before the next run so a backlog does not
+    # pile up sweeps.
     "deliveries-sweep": {
         "task": "partyreg.sweep_deliveries",
         "schedule": crontab(minute="*/10"),

@@ -5,6 +5,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+# The signing models live with the signing package; imported by name so Django registers them.
+from .signing.models import SigningCredential, TrustedAuthority  # noqa: F401
+
 
 class AuditEntry(models.Model):
     """One state change: who, when, what, and the old and new values.
@@ -97,6 +100,11 @@ class Notification(models.Model):
     subject = models.CharField(_("subject"), max_length=255)
     body = models.TextField(_("message"))
     url = models.CharField(_("link"), max_length=500, blank=True)
+    # A file mailed with the message (a meeting's calendar invitation), kept as text so the
+    # email can be sent, or sent again, from this row alone.
+    attachment_name = models.CharField(_("attachment"), max_length=100, blank=True)
+    attachment_type = models.CharField(max_length=100, blank=True)
+    attachment = models.TextField(blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
 
@@ -130,6 +138,8 @@ class Delivery(models.Model):
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
         SKIPPED = "skipped", _("Skipped")
+        # The user chose one summary a day: the email goes out with the next ``Digest``.
+        DIGEST = "digest", _("Waiting for the daily summary")
 
     notification = models.ForeignKey(
         Notification,
@@ -147,6 +157,14 @@ class Delivery(models.Model):
     last_error = models.TextField(_("last error"), blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    digest = models.ForeignKey(
+        "Digest",
+        verbose_name=_("daily summary"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="deliveries",
+    )
 
     class Meta:
         verbose_name = _("delivery")
@@ -167,11 +185,93 @@ class Delivery(models.Model):
                 name="delivery_pending",
                 condition=Q(status="pending"),
             ),
+            models.Index(
+                fields=["digest", "created_at"],
+                name="delivery_digest_waiting",
+                condition=Q(status="digest"),
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} — {self.get_status_display()}"
 
 
-# The signing models live with the signing package; importing them here registers them.
-from .signing.models import SigningCredential, TrustedAuthority  # noqa: E402, F401
+class Digest(models.Model):
+    """One summary email per user and day, carrying the emails its user chose to get together.
+
+    Sent by the same three steps as a single email (claim, send, mark; see
+    ``partyreg.notifications.digest``); the unique (user, day) makes a second run the same day
+    send nothing, and the deliveries it carries are marked sent with it.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recipient"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    day = models.DateField(_("day"))
+    status = models.CharField(
+        _("status"),
+        max_length=8,
+        choices=Delivery.Status.choices,
+        default=Delivery.Status.PENDING,
+    )
+    address = models.CharField(_("address"), max_length=254)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("daily summary")
+        verbose_name_plural = _("daily summaries")
+        ordering = ["-day", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "day"], name="digest_once_a_day"),
+            models.CheckConstraint(
+                condition=~Q(status="sent") | Q(sent_at__isnull=False),
+                name="digest_sent_has_time",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["status", "claimed_at"],
+                name="digest_pending",
+                condition=Q(status="pending"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.day:%d/%m/%Y} — {self.get_status_display()}"
+
+
+class NotificationPreference(models.Model):
+    """How a user wants notification email; the bell shows every notification whatever this says.
+
+    A user without a row gets each email at once.
+    """
+
+    class Email(models.TextChoices):
+        IMMEDIATE = "immediate", _("Each notification by email at once")
+        DIGEST = "digest", _("One summary email a day")
+        NONE = "none", _("No email: the bell only")
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="notification_preference",
+    )
+    email = models.CharField(
+        _("email"), max_length=12, choices=Email.choices, default=Email.IMMEDIATE
+    )
+    updated_at = models.DateTimeField(_("changed at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.get_email_display()}"

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from members.models import Organisation, Role
+from members.recipients import ActingRoles
 from partyreg.notifications.delivery import Message
 
 from .models import OrganisationReminderSetting
@@ -52,34 +52,17 @@ def start_of(day: date) -> datetime:
 # --- What the rules share: organisations, roles, switches, loaded once per scan -------------
 
 
-@dataclass
-class OrgInfo:
-    kind: str
-    path: str
-    name: str
+@dataclass(kw_only=True)
+class ScanContext(ActingRoles):
+    """Who acts where (``members.recipients``), and the rules' switches, for one day's scan."""
 
-
-@dataclass
-class ScanContext:
     today: date
-    orgs: dict[int, OrgInfo] = field(default_factory=dict)
-    # organisation id -> role kind -> user ids
-    roles: dict[int, dict[str, list[int]]] = field(default_factory=dict)
     # (organisation id, rule) -> enabled
     switches: dict[tuple[int, str], bool] = field(default_factory=dict)
 
     @classmethod
     def load(cls, today: date) -> "ScanContext":
-        ctx = cls(today=today)
-        for pk, kind, path, name in Organisation.objects.values_list("id", "kind", "path", "name"):
-            ctx.orgs[pk] = OrgInfo(kind, path, name)
-        roles = Role.objects.filter(
-            kind__in=Role.ACTING_KINDS,
-            user__is_active=True,
-            organisation__is_active=True,
-        ).values_list("organisation_id", "kind", "user_id")
-        for org_id, kind, user_id in roles.order_by("organisation_id", "kind", "user_id"):
-            ctx.roles.setdefault(org_id, {}).setdefault(kind, []).append(user_id)
+        ctx = cls.everywhere(today=today)
         ctx.switches = {
             (org_id, rule): enabled
             for org_id, rule, enabled in OrganisationReminderSetting.objects.values_list(
@@ -92,54 +75,15 @@ class ScanContext:
     def week(self) -> str:
         return iso_week(self.today)
 
-    def name(self, org_id: int) -> str:
-        info = self.orgs.get(org_id)
-        return info.name if info else ""
-
     def enabled(self, rule: str, org_id: int | None) -> bool:
         """The rule's setting nearest to the organisation (itself, then its ancestors)."""
-        info = self.orgs.get(org_id)
-        if info is None or not self.switches:
+        if org_id not in self.orgs or not self.switches:
             return True
-        for ancestor in reversed([int(seg) for seg in info.path.split("/") if seg]):
+        for ancestor in self._ancestors(org_id):
             setting = self.switches.get((ancestor, rule))
             if setting is not None:
                 return setting
         return True
-
-    def _ancestors(self, org_id: int) -> list[int]:
-        info = self.orgs.get(org_id)
-        if info is None:
-            return []
-        return list(reversed([int(seg) for seg in info.path.split("/") if seg]))
-
-    def secretaries(self, org_id: int) -> list[int]:
-        """The organisation's secretaries, or its officers when it has no secretary."""
-        held = self.roles.get(org_id, {})
-        return held.get(Role.Kind.SECRETARY) or held.get(Role.Kind.OFFICER) or []
-
-    def committee(self, org_id: int) -> list[int]:
-        """Everyone who acts for the committee: secretaries and officers."""
-        held = self.roles.get(org_id, {})
-        return sorted({*held.get(Role.Kind.SECRETARY, []), *held.get(Role.Kind.OFFICER, [])})
-
-    def workplace_secretaries(self, org_id: int) -> list[int]:
-        """The secretary of the workplace cell, else of the nearest workplace body above it."""
-        for ancestor in self._ancestors(org_id):
-            info = self.orgs.get(ancestor, None)
-            if info is None or info.kind not in Organisation.WORKPLACE_KINDS:
-                continue
-            users = self.secretaries(ancestor)
-            if users:
-                return users
-        return []
-
-    def commune_of(self, org_id: int) -> int | None:
-        for ancestor in self._ancestors(org_id):
-            info = self.orgs.get(ancestor)
-            if info is not None and info.kind == Organisation.Kind.COMMUNE:
-                return ancestor
-        return None
 
 
 class Digest:

@@ -14,7 +14,7 @@ from members.models import Member, Organisation
 from partyreg.audit import audit_record, audit_record_many, changes_between, snapshot
 from residence.models import Referral
 
-from .. import permissions
+from .. import handovers, permissions
 from ..models import Campaign, CommentRequest, Criterion, SheetForm
 from ._transitions import (
     CAMPAIGN_TRANSITIONS,
@@ -185,6 +185,7 @@ def campaign_open(
         note=campaign.title,
         subject_of=lambda request: request.member,
     )
+    handovers.campaign_requested(actor=actor, campaign=campaign, requests=result.requests)
     return result
 
 
@@ -305,4 +306,5 @@ def comment_request_create(
         changes=changes_between({}, snapshot(request, REQUEST_AUDIT_FIELDS)),
         note=reason_note.strip(),
     )
+    handovers.comment_requested(actor=actor, request=request)
     return request

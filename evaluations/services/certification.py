@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 
 from partyreg.audit import audit_record, changes_between, snapshot
 
-from .. import permissions
+from .. import handovers, permissions
 from ..models import CommentRequest, Grade
 from ..printing.sheets import queue_sheet_render
 from ._transitions import State, _lock, _transition, _user
@@ -19,9 +19,11 @@ GRADE_AUDIT_FIELDS = ("level", "points")
 
 
 @transaction.atomic
-def comment_certify(*, actor, request: CommentRequest, render: bool = True) -> CommentRequest:
-    """``render``: queue the sheet's render once committed (comment_certify_many queues its
-    sheets together instead)."""
+def comment_certify(
+    *, actor, request: CommentRequest, render: bool = True, notify: bool = True
+) -> CommentRequest:
+    """``render``: queue the sheet's render once committed; ``notify``: tell the workplace
+    committee (comment_certify_many queues its sheets and tells the committees together)."""
     certified = _transition(
         actor=actor,
         request=request,
@@ -35,6 +37,8 @@ def comment_certify(*, actor, request: CommentRequest, render: bool = True) -> C
     )
     if render:
         transaction.on_commit(lambda: queue_sheet_render([certified.pk]))
+    if notify:
+        handovers.comments_certified(actor=actor, requests=[certified])
     return certified
 
 
@@ -45,7 +49,9 @@ def comment_certify_many(*, actor, requests) -> list[CommentRequest]:
     for request in requests:
         try:
             with transaction.atomic():
-                done.append(comment_certify(actor=actor, request=request, render=False))
+                done.append(
+                    comment_certify(actor=actor, request=request, render=False, notify=False)
+                )
         except (ValidationError, PermissionDenied) as error:
             problems.append(
                 " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
@@ -56,6 +62,7 @@ def comment_certify_many(*, actor, requests) -> list[CommentRequest]:
             code="refused",
         )
     transaction.on_commit(lambda: queue_sheet_render([request.pk for request in done]))
+    handovers.comments_certified(actor=actor, requests=done)
     return done
 
 
@@ -124,4 +131,5 @@ def grade_record(*, actor, request: CommentRequest, level: str, points: int | No
         changes=changes_between(before, snapshot(grade, GRADE_AUDIT_FIELDS)),
         note=str(year),
     )
+    handovers.grade_recorded(actor=actor, grade=grade)
     return grade

@@ -11,7 +11,7 @@ from members.models import Organisation
 from partyreg.audit import audit_record, changes_between
 from residence.meetings.selectors import attendance_facts
 
-from .. import permissions, similarity
+from .. import handovers, permissions, similarity
 from ..models import CommentRequest, Criterion, CriterionAnswer, Sitting
 from ._transitions import State, _lock, _refuse_closed, _transition, _user, _wrong_state
 
@@ -270,7 +270,7 @@ def comment_submit(
             "percent": round(100 * locked.similarity),
         }
 
-    return _transition(
+    submitted = _transition(
         actor=actor,
         request=request,
         to=State.SUBMITTED,
@@ -280,3 +280,5 @@ def comment_submit(
         prepare=prepare,
         note=note,
     )
+    handovers.comment_submitted(actor=actor, request=submitted)
+    return submitted

@@ -1,7 +1,7 @@
 """Notifications: in-app messages under the bell and email, each sent once.
 
-Knows no domain: callers (``evaluations.reminders``) hand in ``Message`` values; this module
-turns the new ones into rows and mail.
+Knows no domain: callers (``evaluations.reminders``, and the hand-overs of every app through
+``handover``) hand in ``Message`` values; this module turns the new ones into rows and mail.
 
 Once, and where the guarantee comes from
 -----------------------------------------
@@ -27,6 +27,9 @@ Once, and where the guarantee comes from
    carries a Message-ID derived from the delivery, so mail clients that fold duplicates will.
 4. **Redis down.** Rows are committed before anything is queued; a failed enqueue is logged
    and the delivery stays pending, so the sweep sends it when the broker is back.
+5. **The user's choice.** ``creation`` gives the email delivery the status the recipient's
+   ``NotificationPreference`` asks for: pending (sent at once, as above), ``digest`` (waits
+   for the daily summary, ``digest``) or skipped (no email wanted). The bell is the same for all.
 """
 
 import logging
@@ -34,19 +37,21 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
+from email.mime.text import MIMEText
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from ..models import Delivery, Notification, Reminder
+from ..models import Delivery, Notification
 from ..web import site_url
+from .creation import create_rows
 
 logger = logging.getLogger("partyreg.notifications.delivery")
 
@@ -54,6 +59,15 @@ Status = Delivery.Status
 Channel = Delivery.Channel
 # Deliveries younger than this are left to the task queued when they were committed.
 SWEEP_GRACE = timedelta(minutes=2)
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file mailed with a message (a calendar invitation): its name, MIME type and text."""
+
+    name: str
+    mimetype: str
+    content: str
 
 
 @dataclass(frozen=True)
@@ -67,6 +81,7 @@ class Message:
     subject: str
     body: str
     url: str = ""
+    attachment: Attachment | None = None
 
     @property
     def identity(self) -> tuple[str, str, str, int]:
@@ -96,153 +111,12 @@ def notify_many(messages: Iterable[Message]) -> NotifyResult:
     by_identity = {m.identity: m for m in messages}
     if not by_identity:
         return NotifyResult([], {}, [])
-    create = _create_postgresql if connection.vendor == "postgresql" else _create_orm
-    created, email_ids = create(by_identity, batch=uuid.uuid4(), now=timezone.now())
+    created, email_ids = create_rows(by_identity, batch=uuid.uuid4(), now=timezone.now())
     by_rule: dict[str, int] = {}
     for _pk, rule in created:
         by_rule[rule] = by_rule.get(rule, 0) + 1
     transaction.on_commit(lambda: enqueue_deliveries(email_ids))
     return NotifyResult([pk for pk, _rule in created], by_rule, email_ids)
-
-
-# One statement for everything a scan creates: the province's tens of thousands of messages
-# cost the database's time, not Python's (building a model instance per row took minutes).
-# Reminder rows come first, in a fixed order; only those inserted (RETURNING: not those that
-# met the unique constraint) get a notification, an in-app delivery and an email delivery.
-CREATE_SQL = """
-WITH input AS (
-    SELECT * FROM unnest(
-        %(rules)s::varchar[], %(targets)s::varchar[], %(periods)s::varchar[],
-        %(recipients)s::integer[], %(subjects)s::varchar[], %(bodies)s::text[],
-        %(urls)s::varchar[]
-    ) AS m(rule, target, period, recipient_id, subject, body, url)
-), fresh AS (
-    INSERT INTO partyreg_reminder (rule, target, period, recipient_id, batch, created_at)
-    SELECT rule, target, period, recipient_id, %(batch)s, %(now)s FROM input
-    ORDER BY rule, target, period, recipient_id
-    ON CONFLICT DO NOTHING
-    RETURNING id, rule, target, period, recipient_id
-), made AS (
-    INSERT INTO partyreg_notification
-        (user_id, reminder_id, rule, "key", subject, body, url, created_at, read_at)
-    SELECT f.recipient_id, f.id, f.rule, left(f.target || '/' || f.period, 100),
-        left(i.subject, 255), i.body, i.url, %(now)s, NULL
-    FROM fresh f JOIN input i USING (rule, target, period, recipient_id)
-    ORDER BY f.id
-    RETURNING id, user_id, rule
-), addressed AS (
-    SELECT m.id, btrim(coalesce(u.email, '')) AS address
-    FROM made m JOIN {users} u ON u.id = m.user_id
-), delivered AS (
-    INSERT INTO partyreg_delivery (notification_id, channel, status, address, attempts,
-        claimed_at, last_error, created_at, sent_at)
-    SELECT id, 'in_app', 'sent', '', 1, NULL::timestamptz, '', %(now)s, %(now)s FROM made
-    UNION ALL
-    SELECT id, 'email', CASE WHEN address <> '' THEN 'pending' ELSE 'skipped' END, address, 0,
-        NULL, CASE WHEN address <> '' THEN '' ELSE %(no_address)s END, %(now)s, NULL
-    FROM addressed
-    RETURNING id, channel, status
-)
-SELECT 'notification', id, rule FROM made
-UNION ALL
-SELECT 'email', id, '' FROM delivered WHERE channel = 'email' AND status = 'pending'
-"""
-
-
-def _create_postgresql(by_identity: dict, *, batch, now) -> tuple[list[tuple[int, str]], list]:
-    messages = list(by_identity.values())
-    params = {
-        "rules": [m.rule for m in messages],
-        "targets": [m.target for m in messages],
-        "periods": [m.period for m in messages],
-        "recipients": [m.recipient_id for m in messages],
-        "subjects": [m.subject for m in messages],
-        "bodies": [m.body for m in messages],
-        "urls": [m.url for m in messages],
-        "batch": batch,
-        "now": now,
-        "no_address": _("The user has no email address."),
-    }
-    sql = CREATE_SQL.format(users=connection.ops.quote_name(get_user_model()._meta.db_table))
-    created, email_ids = [], []
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        for kind, pk, rule in cursor.fetchall():
-            if kind == "email":
-                email_ids.append(pk)
-            else:
-                created.append((pk, rule))
-    created.sort()
-    email_ids.sort()
-    return created, email_ids
-
-
-def _create_orm(by_identity: dict, *, batch, now) -> tuple[list[tuple[int, str]], list]:
-    """The same with the ORM, for SQLite (the embedded mode and the fast tests)."""
-    Reminder.objects.bulk_create(
-        [
-            Reminder(
-                rule=rule,
-                target=target,
-                period=period,
-                recipient_id=recipient_id,
-                batch=batch,
-                created_at=now,
-            )
-            for rule, target, period, recipient_id in sorted(by_identity)
-        ],
-        ignore_conflicts=True,
-        batch_size=500,
-    )
-    fresh = list(
-        Reminder.objects.filter(batch=batch)
-        .values_list("id", "rule", "target", "period", "recipient_id", "recipient__email")
-        .order_by("id")
-    )
-    notifications, addresses = [], []
-    for reminder_id, rule, target, period, recipient_id, email in fresh:
-        message = by_identity[(rule, target, period, recipient_id)]
-        notifications.append(
-            Notification(
-                user_id=recipient_id,
-                reminder_id=reminder_id,
-                rule=rule,
-                key=f"{target}/{period}"[:100],
-                subject=message.subject[:255],
-                body=message.body,
-                url=message.url,
-                created_at=now,
-            )
-        )
-        addresses.append((email or "").strip())
-    Notification.objects.bulk_create(notifications, batch_size=500)
-    deliveries = []
-    for notification, address in zip(notifications, addresses, strict=True):
-        deliveries.append(
-            Delivery(
-                notification=notification,
-                channel=Channel.IN_APP,
-                status=Status.SENT,
-                attempts=1,
-                created_at=now,
-                sent_at=now,
-            )
-        )
-        deliveries.append(
-            Delivery(
-                notification=notification,
-                channel=Channel.EMAIL,
-                status=Status.PENDING if address else Status.SKIPPED,
-                address=address,
-                last_error="" if address else _("The user has no email address."),
-                created_at=now,
-            )
-        )
-    Delivery.objects.bulk_create(deliveries, batch_size=500)
-    email_ids = [
-        d.pk for d in deliveries if d.channel == Channel.EMAIL and d.status == Status.PENDING
-    ]
-    return [(n.pk, n.rule) for n in notifications], email_ids
 
 
 def notify(message: Message) -> Notification | None:
@@ -315,6 +189,24 @@ def render_email(notification: Notification) -> tuple[str, str]:
     return text, html
 
 
+def attach_file(email: EmailMultiAlternatives, notification: Notification) -> None:
+    """Attaches the notification's file, keeping the parameters of its type: a calendar
+    invitation needs ``method=REQUEST`` on its part for mail programs to offer "add"."""
+    if not notification.attachment_name:
+        return
+    kind, *parameters = (p.strip() for p in notification.attachment_type.split(";"))
+    maintype, _slash, subtype = kind.partition("/")
+    if maintype != "text":
+        email.attach(notification.attachment_name, notification.attachment, kind)
+        return
+    part = MIMEText(notification.attachment, subtype, "utf-8")
+    for parameter in parameters:
+        name, _equals, value = parameter.partition("=")
+        part.set_param(name.strip(), value.strip())
+    part.add_header("Content-Disposition", "attachment", filename=notification.attachment_name)
+    email.attach(part)
+
+
 def delivery_send(delivery_id: int) -> str:
     """Sends one email delivery if nobody else is sending or has sent it; returns the outcome.
 
@@ -332,6 +224,7 @@ def delivery_send(delivery_id: int) -> str:
         headers={"Message-ID": f"<delivery-{delivery.pk}@partyreg>"},
     )
     email.attach_alternative(html, "text/html")
+    attach_file(email, notification)
     try:
         email.send(fail_silently=False)
     except Exception as error:

@@ -10,4 +10,5 @@ urlpatterns = [
     path("<int:pk>/", views.notification_open, name="notification_open"),
     path("read/", views.notification_mark_all_read, name="notification_read_all"),
     path("test/", views.notification_send_test, name="notification_send_test"),
+    path("email/", views.notification_preferences, name="notification_preferences"),
 ]

@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -12,8 +13,11 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from ..forms import NotificationPreferenceForm
 from ..models import Notification
+from ..web import apply_validation_error
 from . import delivery as notifications
+from . import preferences
 
 NOTIFICATIONS_PER_PAGE = 30
 
@@ -94,3 +98,29 @@ def notification_send_test(request):
             ),
         )
     return redirect("notification_list")
+
+
+@login_required
+def notification_preferences(request):
+    """The user's own choice of notification email, on their account menu."""
+    form = NotificationPreferenceForm(
+        request.POST or None, initial={"email": preferences.email_choice(request.user)}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            preference = preferences.notification_preference_save(
+                user=request.user, email=form.cleaned_data["email"]
+            )
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            messages.success(
+                request,
+                _("Saved: %(choice)s.") % {"choice": preference.get_email_display().lower()},
+            )
+            return redirect("notification_preferences")
+    return render(
+        request,
+        "notifications/preferences.html",
+        {"form": form, "email": request.user.email},
+    )

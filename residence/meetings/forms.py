@@ -57,6 +57,16 @@ class AbsenceForm(forms.Form):
     )
 
 
+class MoveForm(forms.Form):
+    held_on = forms.DateField(label=_("Date"), widget=DateInput())
+    starts_at = forms.TimeField(label=_("Time"), widget=TimeInput())
+    place = forms.CharField(label=_("Place"), max_length=255)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(_("Move the meeting and tell the invitees"))
+
+
 class CancelForm(forms.Form):
     reason = forms.CharField(label=_("Why is the meeting cancelled?"), max_length=500)
 

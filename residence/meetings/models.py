@@ -54,6 +54,9 @@ class Meeting(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     cancel_reason = models.CharField(_("reason for cancelling"), max_length=500, blank=True)
+    # The calendar invitation's SEQUENCE (RFC 5545): one more at each move or cancellation,
+    # so invitees' calendars take the newest invitation for the one they hold.
+    sequence = models.PositiveSmallIntegerField(_("version of the invitation"), default=0)
 
     class Meta:
         verbose_name = _("residence meeting")

@@ -13,6 +13,7 @@ urlpatterns = [
     path("meetings/<int:pk>/confirm/", views.meeting_confirm, name="meeting_confirm"),
     path("meetings/<int:pk>/invite/", views.meeting_invite, name="meeting_invite"),
     path("meetings/<int:pk>/cancel/", views.meeting_cancel, name="meeting_cancel"),
+    path("meetings/<int:pk>/move/", views.meeting_move, name="meeting_move"),
     path("meetings/<int:pk>/attendance.pdf", views.meeting_pdf, name="meeting_pdf"),
     path(
         "meetings/attendance/<int:pk>/correct/",
@@ -20,6 +21,11 @@ urlpatterns = [
         name="attendance_correct",
     ),
     path("meetings/mine/", views.my_meetings, name="my_meetings"),
+    path(
+        "meetings/mine/<int:pk>/calendar.ics",
+        views.meeting_calendar_file,
+        name="meeting_calendar",
+    ),
     path("meetings/mine/<int:pk>/absence/", views.absence_announce, name="absence_announce"),
     path(
         "meetings/mine/<int:pk>/absence/withdraw/",

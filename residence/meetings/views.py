@@ -9,7 +9,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from members.models import Organisation
 from members.scoping import user_roles
@@ -19,12 +19,14 @@ from partyreg.web import apply_validation_error, parse_year, pdf_response, refus
 
 from ..selectors import referral_sides
 from . import permissions, selectors, services
+from .calendar import calendar_response
 from .forms import (
     AbsenceForm,
     AcknowledgeReportForm,
     CancelForm,
     CorrectionForm,
     MeetingForm,
+    MoveForm,
     NonParticipationForm,
     marks_from_post,
 )
@@ -239,6 +241,30 @@ def meeting_cancel(request, pk: int):
 
 
 @login_required
+def meeting_move(request, pk: int):
+    meeting = _managed_meeting(request, pk)
+    form = MoveForm(
+        request.POST or None,
+        initial={
+            "held_on": meeting.held_on,
+            "starts_at": meeting.starts_at,
+            "place": meeting.place,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.meeting_move(actor=request.user, meeting=meeting, **form.cleaned_data)
+        except PermissionDenied as error:
+            messages.error(request, refusal(error))
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            messages.success(request, _("The meeting was moved; the invitees have been told."))
+            return redirect("residence:meeting_detail", pk=meeting.pk)
+    return render(request, "residence/meeting_move.html", {"meeting": meeting, "form": form})
+
+
+@login_required
 def attendance_correct(request, pk: int):
     attendance = selectors.attendance_get(request.user, pk)
     meeting = attendance.meeting
@@ -296,6 +322,16 @@ def my_meetings(request):
             "form": AbsenceForm(),
             "own": invitations[0].member if invitations else None,
         },
+    )
+
+
+@login_required
+@require_GET
+def meeting_calendar_file(request, pk: int):
+    """The member's invitation as a calendar file: the one their email carried."""
+    attendance = selectors.own_attendance_get(request.user, pk)
+    return calendar_response(
+        attendance.meeting, attendee_name=attendance.member.full_name, user=request.user
     )
 
 

@@ -11,7 +11,7 @@ from members import services as member_services
 from members.models import Member, Organisation
 from partyreg.audit import audit_record, changes_between, snapshot
 
-from .. import permissions
+from .. import handovers, permissions
 from ..models import ChangeNotice, Referral
 from ._transitions import REFERRAL_AUDIT_FIELDS, State
 from .referrals import _issue_locked, _issue_refusal, referral_close
@@ -183,6 +183,9 @@ def change_record(
         changes={"kind": [None, str(kind_label)], "effective_on": [None, effective_on]},
         note=notice.details,
     )
+    handovers.change_recorded(actor=actor, notice=notice)
+    if notice.new_referral is not None:
+        handovers.referrals_issued(actor=actor, referrals=[notice.new_referral])
     return notice
 
 

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from members.models import Member, Organisation
 from partyreg.audit import audit_record, changes_between, snapshot
 
-from .. import permissions
+from .. import handovers, permissions
 from ..models import Referral
 from ._transitions import REFERRAL_AUDIT_FIELDS, State, _transition
 
@@ -135,7 +135,9 @@ def referral_issue(*, actor, member: Member) -> Referral:
     refusal = _issue_refusal(locked)
     if refusal:
         raise ValidationError(refusal, code="refused")
-    return _issue_locked(actor=actor, member=locked)
+    referral = _issue_locked(actor=actor, member=locked)
+    handovers.referrals_issued(actor=actor, referrals=[referral])
+    return referral
 
 
 @dataclass
@@ -168,6 +170,7 @@ def referral_issue_many(*, actor, members) -> IssueResult:
             result.skipped.append((member, refusal))
         else:
             result.issued.append(_issue_locked(actor=actor, member=member, batch=result.batch))
+    handovers.referrals_issued(actor=actor, referrals=result.issued)
     return result
 
 
@@ -228,14 +231,18 @@ def _check_cell(actor, referral: Referral, cell: Organisation) -> None:
 
 
 @transaction.atomic
-def referral_assign(*, actor, referral: Referral, residence_cell: Organisation) -> Referral:
+def referral_assign(
+    *, actor, referral: Referral, residence_cell: Organisation, notify: bool = True
+) -> Referral:
+    """``notify``: tell the cell and the member (referral_assign_many tells them together)."""
+
     def allowed(user, locked):
         if not permissions.can_assign_referral(user, locked):
             return False
         _check_cell(user, locked, residence_cell)
         return True
 
-    return _transition(
+    assigned = _transition(
         actor=actor,
         referral=referral,
         to=State.ASSIGNED,
@@ -246,15 +253,22 @@ def referral_assign(*, actor, referral: Referral, residence_cell: Organisation) 
         assigned_at=timezone.now(),
         assigned_by=actor,
     )
+    if notify:
+        handovers.referrals_assigned(actor=actor, referrals=[assigned])
+    return assigned
 
 
 @transaction.atomic
 def referral_assign_many(*, actor, referrals, residence_cell: Organisation) -> list[Referral]:
     """All or nothing: one refusal leaves every referral as it was."""
-    return _many(
+    assigned = _many(
         referrals,
-        lambda r: referral_assign(actor=actor, referral=r, residence_cell=residence_cell),
+        lambda r: referral_assign(
+            actor=actor, referral=r, residence_cell=residence_cell, notify=False
+        ),
     )
+    handovers.referrals_assigned(actor=actor, referrals=assigned)
+    return assigned
 
 
 @transaction.atomic
@@ -271,7 +285,7 @@ def referral_report(*, actor, referral: Referral, presented_on: date) -> Referra
             % {"date": issued_on.strftime("%d/%m/%Y")},
             code="date",
         )
-    return _transition(
+    presented = _transition(
         actor=actor,
         referral=referral,
         to=State.REPORTED,
@@ -284,6 +298,8 @@ def referral_report(*, actor, referral: Referral, presented_on: date) -> Referra
         reported_at=timezone.now(),
         reported_by=actor,
     )
+    handovers.referral_presented(actor=actor, referral=presented)
+    return presented
 
 
 @transaction.atomic

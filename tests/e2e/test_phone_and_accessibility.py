@@ -106,9 +106,7 @@ def test_no_page_scrolls_sideways_at_360_px(browser, live_server, world, setting
             if response is None or "html" not in response.headers.get("content-type", ""):
                 continue
             seen += 1
-            width = page.evaluate(
-                "() => [document.documentElement.scrollWidth, window.innerWidth]"
-            )
+            width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
             if width[0] > width[1]:
                 wide = page.evaluate(
                     """() => [...document.querySelectorAll('body *')]

@@ -18,6 +18,7 @@ DOCUMENTS = {
     "residence/referral_letter.html",
     "residence/meeting_attendance_pdf.html",
     "notifications/email.html",
+    "notifications/digest.html",
 }
 PAGES = sorted(
     str(p.relative_to(TEMPLATES))

@@ -99,6 +99,7 @@ EXPECTED: dict[str, Url] = {
     "notification_open": Url(COQUAN, COQUAN, kwargs=pk("notification")),
     "notification_read_all": Url(NA, ALL, own=True),
     "notification_send_test": Url(NA, ALL, own=True),
+    "notification_preferences": Url(ALL, ALL, own=True),
     # GETs and POSTs carry tree B's organisation: refused to everyone (tests/evaluations
     # test the page for the organisations a user acts for).
     "reminder_settings": Url(NONE, NONE, own=True),
@@ -146,9 +147,11 @@ EXPECTED: dict[str, Url] = {
     "residence:meeting_confirm": Url(NA, RESIDENCE, kwargs=pk("upcoming")),
     "residence:meeting_invite": Url(NA, RESIDENCE, kwargs=pk("upcoming")),
     "residence:meeting_cancel": Url(RESIDENCE, RESIDENCE, kwargs=pk("upcoming")),
+    "residence:meeting_move": Url(RESIDENCE, RESIDENCE, kwargs=pk("upcoming")),
     "residence:meeting_pdf": Url(RESIDENCE, RESIDENCE, kwargs=pk("meeting")),
     "residence:attendance_correct": Url(RESIDENCE, RESIDENCE, kwargs=pk("attendance")),
     "residence:my_meetings": Url(ALL, ALL, own=True),
+    "residence:meeting_calendar": Url(DANGVIEN, NA, kwargs=pk("own_attendance")),
     "residence:absence_announce": Url(NA, DANGVIEN, kwargs=pk("own_attendance")),
     "residence:absence_withdraw": Url(NA, DANGVIEN, kwargs=pk("own_attendance")),
     "residence:workplace_attendance": Url(WORKPLACE, WORKPLACE, own=True),

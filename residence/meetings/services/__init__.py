@@ -17,7 +17,7 @@ from .attendance import (
 )
 from .labels import register_meeting_audit_labels
 from .nonparticipation import nonparticipation_acknowledge, nonparticipation_report
-from .scheduling import meeting_cancel, meeting_invite_new, meeting_schedule
+from .scheduling import meeting_cancel, meeting_invite_new, meeting_move, meeting_schedule
 
 __all__ = [
     "ALLOWED_TRANSITIONS",
@@ -28,6 +28,7 @@ __all__ = [
     "meeting_cancel",
     "meeting_confirm",
     "meeting_invite_new",
+    "meeting_move",
     "meeting_schedule",
     "nonparticipation_acknowledge",
     "nonparticipation_report",

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from members.models import Member
 from partyreg.audit import audit_record, changes_between
 
-from .. import permissions
+from .. import handovers, permissions
 from ..models import Attendance, AttendanceCorrection, Meeting
 from ._transitions import (
     REASON_MAX,
@@ -66,6 +66,8 @@ def attendance_announce_absence(*, actor, attendance: Attendance, reason: str) -
         changes=changes_between(before, _mark(row)),
         note=str(meeting),
     )
+    row.meeting = meeting
+    handovers.absence_announced(actor=actor, attendance=row)
     return row
 
 

@@ -13,6 +13,7 @@ def register_meeting_audit_labels() -> None:
             "meeting.record": gettext_lazy("Attendance recording started"),
             "meeting.confirm": gettext_lazy("Attendance list confirmed"),
             "meeting.cancel": gettext_lazy("Meeting cancelled"),
+            "meeting.move": gettext_lazy("Meeting moved"),
             "attendance.invite": gettext_lazy("Invited to a residence meeting"),
             "attendance.record": gettext_lazy("Attendance recorded"),
             "attendance.correct": gettext_lazy("Attendance corrected"),

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from members.models import Member, Organisation
 from partyreg.audit import audit_record
 
-from .. import permissions, selectors
+from .. import handovers, permissions, selectors
 from ..models import NonParticipationReport
 from ._transitions import _user
 
@@ -54,6 +54,7 @@ def nonparticipation_report(
         changes={"meetings_missed": [None, facts.unexcused]},
         note=text,
     )
+    handovers.nonparticipation_reported(actor=actor, report=report)
     return report
 
 

@@ -1,5 +1,7 @@
-"""Scheduling a meeting, inviting members placed since, and cancelling it."""
+"""Scheduling a meeting, inviting members placed since, moving and cancelling it; the
+invitees are told of each (``handovers``)."""
 
+import copy
 from datetime import date, time
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -8,9 +10,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from members.models import Organisation
-from partyreg.audit import audit_record, changes_between
+from partyreg.audit import audit_record, audited_update, changes_between
 
-from .. import permissions, selectors
+from .. import handovers, permissions, selectors
 from ..models import Attendance, Meeting
 from ._transitions import (
     REASON_MAX,
@@ -82,6 +84,7 @@ def meeting_schedule(
         changes=changes_between({}, _meeting_snapshot(meeting)),
         note=_("%(count)d members invited.") % {"count": len(invited)},
     )
+    handovers.meeting_invited(actor=actor, meeting=meeting)
     return meeting
 
 
@@ -101,7 +104,61 @@ def meeting_invite_new(*, actor, meeting: Meeting) -> list[Attendance]:
             changes={"attendance": [None, str(Status.INVITED.label)]},
             note=str(locked),
         )
+    if added and locked.held_on >= timezone.localdate():
+        handovers.meeting_invited(
+            actor=actor, meeting=locked, member_ids=[row.member_id for row in added]
+        )
     return added
+
+
+def _check_move(meeting: Meeting, held_on: date, starts_at: time, place: str) -> None:
+    if meeting.state != State.SCHEDULED:
+        raise ValidationError(
+            _("Attendance has been recorded for %(meeting)s; it can no longer be moved.")
+            % {"meeting": meeting},
+            code="recorded",
+        )
+    errors = {}
+    if held_on is None:
+        errors["held_on"] = _("Give the date of the meeting.")
+    elif held_on < timezone.localdate():
+        errors["held_on"] = _("A meeting can be moved to today or a later day only.")
+    if starts_at is None:
+        errors["starts_at"] = _("Give the time the meeting starts.")
+    if not place:
+        errors["place"] = _("Say where the meeting takes place.")
+    if errors:
+        raise ValidationError(errors)
+    if (held_on, starts_at, place) == (meeting.held_on, meeting.starts_at, meeting.place):
+        raise ValidationError(
+            _("This is the date, time and place already set; change one of them."),
+            code="unchanged",
+        )
+
+
+@transaction.atomic
+def meeting_move(*, actor, meeting: Meeting, held_on: date, starts_at: time, place: str) -> Meeting:
+    """Moves a scheduled meeting to another day, time or place; every invitee is told."""
+    locked = _lock(meeting)
+    _refuse_role(actor, locked)
+    _refuse_locked(locked)
+    place = (place or "").strip()
+    _check_move(locked, held_on, starts_at, place)
+    before = copy.copy(locked)
+    moved = audited_update(
+        actor=actor,
+        obj=locked,
+        values={
+            "held_on": held_on,
+            "starts_at": starts_at,
+            "place": place[:255],
+            "sequence": locked.sequence + 1,
+        },
+        take_snapshot=_meeting_snapshot,
+        action="meeting.move",
+    )
+    handovers.meeting_moved(actor=actor, meeting=moved, before=before)
+    return moved
 
 
 @transaction.atomic
@@ -111,7 +168,7 @@ def meeting_cancel(*, actor, meeting: Meeting, reason: str) -> Meeting:
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("Say why the meeting is cancelled.")})
-    return _move(
+    cancelled = _move(
         actor=actor,
         meeting=locked,
         to=State.CANCELLED,
@@ -120,4 +177,8 @@ def meeting_cancel(*, actor, meeting: Meeting, reason: str) -> Meeting:
         cancel_reason=reason[:REASON_MAX],
         cancelled_at=timezone.now(),
         cancelled_by=_user(actor),
+        sequence=locked.sequence + 1,
     )
+    if cancelled.held_on >= timezone.localdate():
+        handovers.meeting_cancelled(actor=actor, meeting=cancelled)
+    return cancelled
