@@ -31,7 +31,10 @@ def _english_pages(settings):
     settings.LANGUAGE_CODE = "en"
 
 
-@pytest.fixture(scope="session")
+# One browser per module: Playwright's sync API keeps an event loop running in this thread while
+# it is open, and code after the browser tests that calls asyncio.run (pyHanko's signing) would
+# find it there.
+@pytest.fixture(scope="module")
 def browser():
     from playwright.sync_api import sync_playwright
 

@@ -73,8 +73,12 @@ def test_schedule_mark_on_a_phone_confirm_and_see_it_locked(
 
     # Confirm: the list locks.
     shot(page, "meeting_07_before_confirm")
+    # The site asks once what locking means; the secretary agrees.
+    questions = []
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
     page.get_by_role("button", name="Confirm the list").click()
     expect(page.locator(".messages .alert-success")).to_contain_text("confirmed and now locked")
+    assert questions and "correction" in questions[0]
     expect(page.locator("#locked-note")).to_be_visible()
     expect(page.get_by_role("link", name="Record attendance")).to_have_count(0)
     shot(page, "meeting_08_locked")

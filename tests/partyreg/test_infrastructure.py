@@ -285,6 +285,7 @@ def test_deploy_check_passes_with_no_warnings_in_production(tmp_path):
             "DJANGO_PRODUCTION": "1",
             "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
             "DJANGO_ALLOWED_HOSTS": "partyreg.example.org",
+            "PARTYREG_SITE_URL": "https://partyreg.example.org",
             "DATABASE_URL": "postgres://partyreg@db.invalid:5432/partyreg",
             "REDIS_URL": "redis://redis.invalid:6379/0",
         },

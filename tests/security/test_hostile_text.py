@@ -151,6 +151,13 @@ def hostile_world(world):
         attendance=Attendance.objects.get(meeting=w.upcoming, member=w.member),
         reason=H["announced"],
     )
+    # Marking opens on the meeting's day: today's meeting carries the announced absence too.
+    w.today_meeting = schedule(today)
+    meeting_services.attendance_announce_absence(
+        actor=w.member_user,
+        attendance=Attendance.objects.get(meeting=w.today_meeting, member=w.member),
+        reason=H["announced"],
+    )
     w.cancelled = meeting_services.meeting_cancel(
         actor=w.residence_secretary,
         meeting=schedule(today + datetime.timedelta(days=14)),
@@ -258,7 +265,7 @@ def pages(w) -> list[tuple[str, object, str, list[str]]]:
         (
             "attendance marking",
             w.residence_secretary,
-            reverse(f"{res}:attendance_mark", args=[w.upcoming.pk]),
+            reverse(f"{res}:attendance_mark", args=[w.today_meeting.pk]),
             ["announced"],
         ),
         (
