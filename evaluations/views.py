@@ -36,10 +36,10 @@ def _side_or_404(user, side: str) -> None:
 
 @login_required
 def index(request):
-    sides = selectors.campaign_sides(request.user)
-    if not sides:
+    side = selectors.campaign_side_with_work(request.user)
+    if side is None:
         raise Http404
-    if sides[0] == Side.RESIDENCE:
+    if side == Side.RESIDENCE:
         return redirect("evaluations:inbox")
     return redirect("evaluations:campaign_list")
 

@@ -217,3 +217,16 @@ def referral_sides(user) -> list[str]:
     if kinds - set(Organisation.RESIDENCE_KINDS):
         sides.append(Side.WORKPLACE)
     return sides
+
+
+def referral_side_with_work(user) -> str | None:
+    """The side the referral pages open on: the first of ``referral_sides`` holding a referral
+    still under way, else the first side (None when the user has no side)."""
+    sides = referral_sides(user)
+    for side in sides:
+        live = Referral.objects.filter(_referral_side_q(user, side)).exclude(
+            state=Referral.State.CLOSED
+        )
+        if live.exists():
+            return side
+    return sides[0] if sides else None

@@ -34,9 +34,9 @@ def _side_or_404(user, side: str) -> str:
 
 @login_required
 def index(request):
-    sides = selectors.referral_sides(request.user)
-    if sides:
-        return redirect("residence:referral_list", side=sides[0])
+    side = selectors.referral_side_with_work(request.user)
+    if side:
+        return redirect("residence:referral_list", side=side)
     own = own_member(request.user)
     if own is not None:
         return redirect("members:member_detail", pk=own.pk)

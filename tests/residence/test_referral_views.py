@@ -296,6 +296,20 @@ def test_the_list_proposes_a_cell_per_row_and_assigns_each_to_its_own(login, wor
     assert Referral.objects.get(pk=twelve.pk).residence_cell == areas
 
 
+def test_the_referral_pages_open_on_the_side_with_work(login, world):
+    client = login(world.bloc_staff)  # reaches both sides; its commune side is empty
+    index = reverse("residence:index")
+    # No work anywhere: the first side.
+    assert client.get(index).url == reverse("residence:referral_list", args=["residence"])
+    services.referral_issue(actor=world.secretary, member=world.member)
+    assert client.get(index).url == reverse("residence:referral_list", args=["workplace"])
+    client = login(world.admin)  # both sides, the residence side first when it has work
+    assert client.get(index).url == reverse("residence:referral_list", args=["residence"])
+    assert login(world.commune_officer).get(index).url == reverse(
+        "residence:referral_list", args=["residence"]
+    )
+
+
 # --- Changes -----------------------------------------------------------------------------------
 
 
