@@ -19,6 +19,7 @@ def fold(text: str) -> str:
 # The Vietnamese alphabet (with the Latin letters it lacks in their Latin places): ă and â come
 # after a, đ after d, ê after e, ô and ơ after o, ư after u, as in a dictionary.
 _ALPHABET = "aăâbcdđeêfghijklmnoôơpqrstuưvwxyz"
+_RANKS = {letter: i for i, letter in enumerate(_ALPHABET)}  # one code point each (NFC)
 # The marks that make a letter of its own; the tones only break ties (secondary), in the order
 # of the Unicode Vietnamese collation: none, grave, hook, tilde, acute, dot below.
 _LETTER_MARKS = {"\u0306", "\u0302", "\u031b"}
@@ -26,8 +27,8 @@ _TONES = {"\u0300": 1, "\u0309": 2, "\u0303": 3, "\u0301": 4, "\u0323": 5}
 _FIRST_LETTER = 1000
 
 
-def _letter_rank(char: str) -> tuple[int, int]:
-    """(primary, tone) of one character."""
+def _weights(char: str) -> tuple[str, str]:
+    """(primary, tone) of one character, each as one character that sorts where it should."""
     decomposed = unicodedata.normalize("NFD", char.lower())
     base = decomposed[0]
     letter = unicodedata.normalize(
@@ -35,12 +36,26 @@ def _letter_rank(char: str) -> tuple[int, int]:
     )
     tone = max((_TONES.get(m, 0) for m in decomposed[1:]), default=0)
     if letter in _RANKS:
-        return _FIRST_LETTER + _RANKS[letter], tone
-    # Spaces and punctuation before letters, so "Tổ 1" < "Tổ 1A" and "An" < "An Bình".
-    return (0 if char.isspace() else ord(base) % _FIRST_LETTER), tone
+        primary = _FIRST_LETTER + _RANKS[letter]
+    else:
+        # Spaces and punctuation before letters, so "Tổ 1" < "Tổ 1A" and "An" < "An Bình".
+        primary = 0 if char.isspace() else ord(base) % _FIRST_LETTER
+    return chr(primary), chr(ord("0") + tone)
 
 
-_RANKS = {letter: i for i, letter in enumerate(_ALPHABET)}  # one code point each (NFC)
+# ``str.translate`` tables: each character's primary weight, tone and case, learnt once.
+_PRIMARY: dict[int, str] = {}
+_TONE: dict[int, str] = {}
+_CASE: dict[int, str] = {}
+
+
+def _learn(text: str) -> None:
+    for char in set(text):
+        if ord(char) not in _PRIMARY:
+            primary, tone = _weights(char)
+            _TONE[ord(char)] = tone
+            _CASE[ord(char)] = "1" if char.isupper() else "0"
+            _PRIMARY[ord(char)] = primary  # last: its presence says all three are known
 
 
 def natural_key(text: str) -> tuple:
@@ -50,15 +65,16 @@ def natural_key(text: str) -> tuple:
 
     In Python rather than a database collation: the lists sorted with it are drawn whole (a
     select, the cells of a commune, the units of one organisation), and the site runs on SQLite
-    as well as PostgreSQL, so one key gives one order everywhere.
+    as well as PostgreSQL, so one key gives one order everywhere. Characters are weighed once, then
+    through translation tables.
     """
     text = unicodedata.normalize("NFC", _SPACES.sub(" ", (text or "").strip()))
-    primary, tones = [], []
-    for i, part in enumerate(_NUMBERS.split(text)):
-        if i % 2:
-            primary.append((0, int(part), ()))
-        elif part:
-            ranks = [_letter_rank(c) for c in part]
-            primary.append((1, 0, tuple(r for r, _t in ranks)))
-            tones.extend(t for _r, t in ranks)
-    return tuple(primary), tuple(tones), tuple(c.isupper() for c in text), text
+    _learn(text)
+    parts = _NUMBERS.split(text)
+    primary = tuple(
+        (0, int(part), "") if i % 2 else (1, 0, part.translate(_PRIMARY))
+        for i, part in enumerate(parts)
+        if part
+    )
+    tones = "".join(part.translate(_TONE) for part in parts[::2])
+    return primary, tones, text.translate(_CASE), text
