@@ -47,11 +47,31 @@ def campaign_sides(user) -> list[str]:
     return sides
 
 
+def campaign_side_with_work(user) -> str | None:
+    """The side the comment pages open on: the first of ``campaign_sides`` with something in
+    it (requests reaching the user's cells or commune; campaigns of the workplace), else the
+    first side (None when the user has no side)."""
+    sides = campaign_sides(user)
+    has_work = {
+        Side.RESIDENCE: lambda: (
+            CommentRequest.objects.filter(_residence_q(user))
+            .exclude(state=State.WITHDRAWN)
+            .exists()
+        ),
+        Side.WORKPLACE: lambda: campaigns_visible_to(user).exists(),
+    }
+    return next((side for side in sides if has_work[side]()), sides[0] if sides else None)
+
+
 # --- Campaigns ---------------------------------------------------------------------------------
 
 
 def campaigns_visible_to(user):
     """Campaigns opened in the user's subtree, or reaching members of it from above."""
+    if is_site_admin(user):
+        # Not left to scope_q: its "everything" is an empty Q, which "|" drops, leaving only
+        # the campaigns that have requests.
+        return Campaign.objects.all()
     reaching = CommentRequest.objects.filter(
         scope_q(user, "workplace_org"), campaign=OuterRef("pk")
     )

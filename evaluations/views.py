@@ -12,8 +12,10 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from members.models import Organisation
+from members.ordering import parent_path
 from members.permissions import can_view_member
 from members.selectors import residence_cell_get
+from partyreg.text import natural_key
 from partyreg.web import apply_validation_error, parse_id, parse_year, refusal
 from residence.meetings.selectors import attendance_facts, meetings_required
 
@@ -34,10 +36,10 @@ def _side_or_404(user, side: str) -> None:
 
 @login_required
 def index(request):
-    sides = selectors.campaign_sides(request.user)
-    if not sides:
+    side = selectors.campaign_side_with_work(request.user)
+    if side is None:
         raise Http404
-    if sides[0] == Side.RESIDENCE:
+    if side == Side.RESIDENCE:
         return redirect("evaluations:inbox")
     return redirect("evaluations:campaign_list")
 
@@ -205,7 +207,7 @@ def inbox(request):
     year = parse_year(request.GET.get("year"), years[0] if years else this_year)
     requests = selectors.residence_requests(user, year)
     cell_pk = parse_id(request.GET.get("cell"))
-    cells = list(
+    cells = sorted(
         requests.order_by()
         .values("residence_cell_id", "residence_cell__name", "residence_cell__path")
         .annotate(
@@ -214,8 +216,12 @@ def inbox(request):
             submitted=Count("id", filter=Q(state=State.SUBMITTED)),
             certified=Count("id", filter=Q(state=State.CERTIFIED)),
             overdue=Count("id", filter=selectors.overdue_q()),
-        )
-        .order_by("residence_cell__path")
+        ),
+        # Each commune's cells together, by name (2 before 10).
+        key=lambda c: (
+            parent_path(c["residence_cell__path"]),
+            natural_key(c["residence_cell__name"]),
+        ),
     )
     if cell_pk is None and len(cells) == 1:
         cell_pk = cells[0]["residence_cell_id"]

@@ -1,9 +1,21 @@
+from typing import NamedTuple
+
 import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from .forms import OrganisationChoiceField
 from .models import Member, Organisation
+from .ordering import in_tree_order
 from .selectors import commune_choices, member_search_q, organisation_choices
+
+
+class _MenuRow(NamedTuple):
+    pk: int
+    name: str
+    depth: int
+    parent_id: int | None
+    path: str
 
 
 class MemberFilter(django_filters.FilterSet):
@@ -45,6 +57,7 @@ class MemberFilter(django_filters.FilterSet):
         )
         self.filters["organisation"].queryset = reachable
         self.filters["residence_commune"].queryset = commune_choices()
+        self.filters["residence_commune"].field_class = OrganisationChoiceField
         self._reachable = reachable
 
     @property
@@ -57,12 +70,15 @@ class MemberFilter(django_filters.FilterSet):
         return form
 
     def _organisation_menu(self, selected) -> list[tuple]:
-        rows = list(self._reachable.values_list("pk", "name", "depth"))
+        rows = in_tree_order(
+            _MenuRow(*row)
+            for row in self._reachable.values_list("pk", "name", "depth", "parent_id", "path")
+        )
         if not rows:
             return [("", self.filters["organisation"].extra["empty_label"])]
-        top = min(depth for _pk, _name, depth in rows)
+        top = min(row.depth for row in rows)
         menu = [("", self.filters["organisation"].extra["empty_label"])]
-        for pk, name, depth in rows:
+        for pk, name, depth, _parent, _path in rows:
             if depth <= top + self.MENU_DEPTH or str(pk) == str(selected):
                 menu.append((pk, "\u2003" * (depth - top) + name))
         return menu

@@ -1,9 +1,11 @@
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Fieldset, Layout, Row, Submit
 from django import forms
+from django.forms.models import ModelChoiceIterator
 from django.utils.translation import gettext_lazy as _
 
-from .models import Member, Organisation
+from .models import Member, Organisation, ResidenceArea
+from .ordering import in_tree_order
 from .rules import MEMBER_FIELDS
 from .selectors import commune_choices, organisation_choices
 
@@ -17,7 +19,19 @@ class DateInput(forms.DateInput):
         super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
+class _TreeOrderIterator(ModelChoiceIterator):
+    """The choices in tree order, siblings by name (2 before 10), whatever the queryset's."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in in_tree_order(self.queryset):
+            yield self.choice(obj)
+
+
 class OrganisationChoiceField(forms.ModelChoiceField):
+    iterator = _TreeOrderIterator
+
     def label_from_instance(self, obj):
         return obj.name
 
@@ -109,3 +123,14 @@ class OrganisationMergeForm(forms.Form):
         )
         self.helper = FormHelper()
         self.helper.add_input(Submit("merge", _("Merge"), css_class="btn-danger"))
+
+
+class ResidenceAreaForm(forms.Form):
+    name = forms.CharField(
+        label=_("New area"),
+        max_length=ResidenceArea._meta.get_field("name").max_length,
+        help_text=_(
+            "As members' addresses write it, e.g. “Tổ dân phố 4”, “Khu phố 2” or “Thôn Xuân "
+            "Sơn”. A member whose address names it is proposed for this cell."
+        ),
+    )

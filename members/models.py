@@ -111,6 +111,35 @@ class Organisation(models.Model):
         return Organisation.objects.filter(path__startswith=self.path)
 
 
+class ResidenceArea(models.Model):
+    """A place a residence cell covers (a tổ dân phố, khu phố or thôn), named as the commune
+    names it; a member whose address names it is proposed for that cell."""
+
+    cell = models.ForeignKey(
+        Organisation,
+        verbose_name=_("residence cell"),
+        on_delete=models.CASCADE,
+        related_name="areas",
+    )
+    name = models.CharField(_("area"), max_length=120)
+    search_name = models.CharField(max_length=120, editable=False, default="")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("residence area")
+        verbose_name_plural = _("residence areas")
+        constraints = [
+            models.UniqueConstraint(fields=["cell", "search_name"], name="area_unique_per_cell")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.search_name = fold(self.name)
+        super().save(*args, **kwargs)
+
+
 class Member(models.Model):
     class Gender(models.TextChoices):
         MALE = "male", _("Male")

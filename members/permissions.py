@@ -69,3 +69,18 @@ def can_restructure_organisation(user, organisation: Organisation) -> bool:
         and organisation.path != r.organisation.path
         for r in user_roles(user)
     )
+
+
+def can_manage_residence_areas(user, cell: Organisation) -> bool:
+    """The areas a residence cell covers are the commune's to say: an acting role above the
+    cell (the commune's officers), not the cell itself."""
+    if cell.kind != Organisation.Kind.RESIDENCE_CELL or not cell.is_active:
+        return False
+    if is_site_admin(user):
+        return True
+    return any(
+        r.kind in Role.ACTING_KINDS
+        and cell.path.startswith(r.organisation.path)
+        and cell.path != r.organisation.path
+        for r in user_roles(user)
+    )

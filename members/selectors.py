@@ -1,9 +1,10 @@
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
 
-from partyreg.text import fold
+from partyreg.text import fold, natural_key
 
-from .models import Member, MemberView, Organisation
+from .models import Member, MemberView, Organisation, ResidenceArea
+from .ordering import by_name
 from .scoping import is_site_admin, scope_organisation_ids, scope_paths, scope_q
 
 
@@ -87,11 +88,13 @@ def organisation_roots(user):
         if paths is None
         else Organisation.objects.filter(path__in=paths)
     )
-    return roots.annotate(child_count=Count("children")).order_by("kind", "name")
+    roots = roots.annotate(child_count=Count("children"))
+    return sorted(roots, key=lambda o: (o.kind, natural_key(o.name)))
 
 
 def organisation_outline(user, organisation: Organisation) -> dict:
-    """An organisation's visible ancestors, its children with their counts, and its members."""
+    """An organisation's visible ancestors, its children with their counts and (residence
+    cells) areas, its own areas, and its members."""
     ancestors = (
         organisations_visible_to(user)
         .filter(pk__in=organisation.ancestor_ids())
@@ -101,17 +104,37 @@ def organisation_outline(user, organisation: Organisation) -> dict:
     children = (
         organisation.children.annotate(member_count=Count("members", distinct=True))
         .annotate(child_count=Count("children", distinct=True))
-        .order_by("-is_active", "name")
+        .prefetch_related("areas")
     )
+    children = sorted(children, key=lambda o: (not o.is_active, natural_key(o.name)))
+    for child in children:
+        child.area_names = [a.name for a in by_name(child.areas.all())]
     if organisation.is_workplace or organisation.kind == Organisation.Kind.SUPERVISING:
         members = Member.objects.filter(workplace_org__path__startswith=organisation.path)
     else:
         members = Member.objects.filter(residence_commune__path__startswith=organisation.path)
-    return {"ancestors": ancestors, "children": children, "member_count": members.count()}
+    areas = (
+        by_name(ResidenceArea.objects.filter(cell=organisation))
+        if organisation.kind == Organisation.Kind.RESIDENCE_CELL
+        else None
+    )
+    return {
+        "ancestors": ancestors,
+        "children": children,
+        "areas": areas,
+        "member_count": members.count(),
+    }
 
 
 def residence_cell_get(user, pk: int) -> Organisation:
     """A residence cell within the user's reach, or 404."""
     return get_object_or_404(
         Organisation.objects.filter(scope_q(user), kind=Organisation.Kind.RESIDENCE_CELL), pk=pk
+    )
+
+
+def residence_area_get(user, pk: int) -> ResidenceArea:
+    """An area of a residence cell within the user's reach, or 404."""
+    return get_object_or_404(
+        ResidenceArea.objects.filter(scope_q(user, "cell")).select_related("cell"), pk=pk
     )

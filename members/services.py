@@ -1,6 +1,6 @@
 """Every write to organisations, members and roles: atomic, audited, refusing bad input."""
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
@@ -8,8 +8,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from partyreg.audit import audit_record, audit_record_many, changes_between, snapshot
+from partyreg.text import fold, natural_key
 
-from .models import Member, MemberView, Organisation, Role, path_segment
+from .models import Member, MemberView, Organisation, ResidenceArea, Role, path_segment
+from .permissions import can_manage_residence_areas
 from .rules import MEMBER_FIELDS, member_check, unrecorded_changes
 from .scoping import forget_roles
 
@@ -146,6 +148,7 @@ def organisation_merge(
         organisation_move(actor=actor, organisation=child, new_parent=target)
 
     moved = _reassign_members(actor=actor, source=source, target=target)
+    _take_areas(source=source, target=target)
 
     for role in Role.objects.filter(organisation=source).select_related("user"):
         if not Role.objects.filter(user=role.user, organisation=target, kind=role.kind).exists():
@@ -194,6 +197,81 @@ def _reassign_members(*, actor, source: Organisation, target: Organisation) -> i
         )
         moved += len(members)
     return moved
+
+
+# --- The areas a residence cell covers --------------------------------------------------------
+
+
+def _areas_text(cell: Organisation) -> str:
+    names = ResidenceArea.objects.filter(cell=cell).values_list("name", flat=True)
+    return ", ".join(sorted(names, key=natural_key))
+
+
+def _lock_cell_for_areas(actor, cell: Organisation) -> Organisation:
+    # The commune's row is locked too: two officers cannot give one area to two of its cells.
+    Organisation.objects.select_for_update().filter(pk=cell.parent_id).first()
+    cell = Organisation.objects.select_for_update().get(pk=cell.pk)
+    if not can_manage_residence_areas(actor, cell):
+        raise PermissionDenied(
+            _("Only the commune committee of “%(cell)s” can change the areas it covers.")
+            % {"cell": cell}
+        )
+    return cell
+
+
+@transaction.atomic
+def residence_area_add(*, actor, cell: Organisation, name: str) -> ResidenceArea:
+    """Records that ``cell`` covers the area ``name`` (a tổ dân phố, khu phố or thôn)."""
+    cell = _lock_cell_for_areas(actor, cell)
+    name = " ".join((name or "").split())
+    if not fold(name):
+        raise ValidationError(
+            {"name": _("Write the name of the area as addresses write it, e.g. “Tổ dân phố 4”.")}
+        )
+    taken = (
+        ResidenceArea.objects.filter(
+            cell__parent_id=cell.parent_id, cell__is_active=True, search_name=fold(name)
+        )
+        .select_related("cell")
+        .first()
+    )
+    if taken is not None:
+        raise ValidationError(
+            {
+                "name": _("“%(area)s” is already an area of %(cell)s.")
+                % {"area": taken.name, "cell": taken.cell}
+            }
+        )
+    before = _areas_text(cell)
+    area = ResidenceArea(cell=cell, name=name)
+    area.full_clean(exclude=["cell"])
+    area.save()
+    audit_record(
+        actor=actor,
+        action="organisation.areas",
+        target=cell,
+        changes={"areas": [before or None, _areas_text(cell)]},
+    )
+    return area
+
+
+@transaction.atomic
+def residence_area_remove(*, actor, area: ResidenceArea) -> None:
+    cell = _lock_cell_for_areas(actor, area.cell)
+    before = _areas_text(cell)
+    ResidenceArea.objects.filter(pk=area.pk).delete()
+    audit_record(
+        actor=actor,
+        action="organisation.areas",
+        target=cell,
+        changes={"areas": [before, _areas_text(cell) or None]},
+    )
+
+
+def _take_areas(*, source: Organisation, target: Organisation) -> None:
+    """A merged residence cell's areas become the target's (those it names already excepted)."""
+    named = set(ResidenceArea.objects.filter(cell=target).values_list("search_name", flat=True))
+    ResidenceArea.objects.filter(cell=source).exclude(search_name__in=named).update(cell=target)
 
 
 # --- Members --------------------------------------------------------------------------------

@@ -26,4 +26,6 @@ urlpatterns = [
     path("organisations/", views.organisation_tree, name="organisation_tree"),
     path("organisations/<int:pk>/", views.organisation_detail, name="organisation_detail"),
     path("organisations/<int:pk>/move/", views.organisation_move, name="organisation_move"),
+    path("organisations/<int:pk>/areas/", views.residence_area_add, name="residence_area_add"),
+    path("areas/<int:pk>/remove/", views.residence_area_remove, name="residence_area_remove"),
 ]

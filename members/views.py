@@ -1,22 +1,24 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from partyreg.audit import audit_history
-from partyreg.web import apply_validation_error
+from partyreg.web import apply_validation_error, refusal
 
 from . import services
 from .filters import MemberFilter
-from .forms import MemberForm, OrganisationMergeForm, OrganisationMoveForm
+from .forms import MemberForm, OrganisationMergeForm, OrganisationMoveForm, ResidenceAreaForm
 from .models import MemberView, Organisation
 from .permissions import (
     can_add_member_to,
     can_change_member,
     can_import_members,
+    can_manage_residence_areas,
     can_restructure_organisation,
     can_see_member_views,
     has_any_role,
@@ -29,6 +31,7 @@ from .selectors import (
     organisation_outline,
     organisation_roots,
     own_member,
+    residence_area_get,
 )
 
 MEMBERS_PER_PAGE = 50
@@ -149,7 +152,11 @@ def organisation_tree(request):
 @login_required
 def organisation_detail(request, pk: int):
     _require_committee(request.user)
-    org = organisation_get(request.user, pk)
+    return _organisation_page(request, organisation_get(request.user, pk))
+
+
+def _organisation_page(request, org: Organisation, area_form: ResidenceAreaForm | None = None):
+    can_manage_areas = can_manage_residence_areas(request.user, org)
     return render(
         request,
         "members/organisation_detail.html",
@@ -157,9 +164,55 @@ def organisation_detail(request, pk: int):
             "org": org,
             **organisation_outline(request.user, org),
             "can_restructure": can_restructure_organisation(request.user, org),
+            "can_manage_areas": can_manage_areas,
+            "area_form": (area_form or ResidenceAreaForm()) if can_manage_areas else None,
             "history": audit_history(org)[:50],
         },
     )
+
+
+@login_required
+@require_POST
+def residence_area_add(request, pk: int):
+    """The commune adds an area (tổ dân phố, khu phố, thôn) to one of its residence cells."""
+    _require_committee(request.user)
+    cell = organisation_get(request.user, pk)
+    if not can_manage_residence_areas(request.user, cell):
+        raise Http404
+    form = ResidenceAreaForm(request.POST)
+    if form.is_valid():
+        try:
+            area = services.residence_area_add(
+                actor=request.user, cell=cell, name=form.cleaned_data["name"]
+            )
+        except PermissionDenied as error:
+            messages.error(request, refusal(error))
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            messages.success(
+                request,
+                _("“%(area)s” added to the areas of %(cell)s.") % {"area": area, "cell": cell},
+            )
+            return redirect("members:organisation_detail", pk=cell.pk)
+    return _organisation_page(request, cell, area_form=form)
+
+
+@login_required
+@require_POST
+def residence_area_remove(request, pk: int):
+    _require_committee(request.user)
+    area = residence_area_get(request.user, pk)
+    try:
+        services.residence_area_remove(actor=request.user, area=area)
+    except PermissionDenied as error:
+        messages.error(request, refusal(error))
+    else:
+        messages.success(
+            request,
+            _("“%(area)s” removed from the areas of %(cell)s.") % {"area": area, "cell": area.cell},
+        )
+    return redirect("members:organisation_detail", pk=area.cell_id)
 
 
 def _restructure(request, pk: int, form_class, template: str):

@@ -4,7 +4,9 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from members.areas import Proposal, cell_proposal
 from members.models import Member, Organisation
+from members.ordering import in_tree_order
 from members.scoping import is_site_admin, scope_q, user_roles
 
 from .models import ChangeNotice, Referral
@@ -124,6 +126,31 @@ def residence_cells_for(user, commune: Organisation | None = None):
     return qs.order_by("name")
 
 
+def assignable_cells(user, commune: Organisation | None = None) -> list[Organisation]:
+    """The cells of ``residence_cells_for``, with their areas, in the order a reader expects."""
+    return in_tree_order(residence_cells_for(user, commune).prefetch_related("areas"))
+
+
+def proposal_for(referral: Referral, cells: list[Organisation]) -> Proposal | None:
+    """The cell of the referral's commune whose area the member's address names, if one."""
+    return cell_proposal(
+        referral.member.residence_address, [c for c in cells if c.is_within(referral.commune)]
+    )
+
+
+def with_proposals(referrals, cells: list[Organisation]) -> list[Referral]:
+    """The referrals, those waiting for a cell carrying ``cell_choices`` (their commune's
+    cells) and ``proposal``, for the list where the commune assigns many at once."""
+    rows = list(referrals)
+    for referral in rows:
+        if referral.state == Referral.State.RECEIVED:
+            referral.cell_choices = [c for c in cells if c.is_within(referral.commune)]
+            referral.proposal = cell_proposal(
+                referral.member.residence_address, referral.cell_choices
+            )
+    return rows
+
+
 def organisations_for_side(user, side: str):
     kinds = (
         [Organisation.Kind.SUPERVISING, Organisation.Kind.GRASSROOTS, Organisation.Kind.CELL]
@@ -190,3 +217,16 @@ def referral_sides(user) -> list[str]:
     if kinds - set(Organisation.RESIDENCE_KINDS):
         sides.append(Side.WORKPLACE)
     return sides
+
+
+def referral_side_with_work(user) -> str | None:
+    """The side the referral pages open on: the first of ``referral_sides`` holding a referral
+    still under way, else the first side (None when the user has no side)."""
+    sides = referral_sides(user)
+    for side in sides:
+        live = Referral.objects.filter(_referral_side_q(user, side)).exclude(
+            state=Referral.State.CLOSED
+        )
+        if live.exists():
+            return side
+    return sides[0] if sides else None

@@ -11,9 +11,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from members.models import MemberView, Organisation
+from members.ordering import in_tree_order
 from members.selectors import member_get, organisation_choices, own_member
 from members.services import member_views_record
-from partyreg.web import apply_validation_error, parse_ids, pdf_response, refusal
+from partyreg.web import apply_validation_error, parse_id, parse_ids, pdf_response, refusal
 
 from . import permissions, selectors, services
 from .forms import AssignForm, ChangeForm, CloseForm, ReferralFilter, ReportForm
@@ -33,9 +34,9 @@ def _side_or_404(user, side: str) -> str:
 
 @login_required
 def index(request):
-    sides = selectors.referral_sides(request.user)
-    if sides:
-        return redirect("residence:referral_list", side=sides[0])
+    side = selectors.referral_side_with_work(request.user)
+    if side:
+        return redirect("residence:referral_list", side=side)
     own = own_member(request.user)
     if own is not None:
         return redirect("members:member_detail", pk=own.pk)
@@ -53,7 +54,9 @@ def referral_list(request, side: str):
     query = request.GET.copy()
     query.pop("page", None)
     commune_actions = side == Side.RESIDENCE and permissions.acts_for_a_commune(request.user)
-    cells = selectors.residence_cells_for(request.user) if commune_actions else None
+    cells = selectors.assignable_cells(request.user) if commune_actions else None
+    if cells:
+        page.object_list = selectors.with_proposals(page.object_list, cells)
     counts = selectors.referral_counts(queryset)
     return render(
         request,
@@ -67,7 +70,7 @@ def referral_list(request, side: str):
             "counts": counts,
             "state_counts": [(v, label, counts[v]) for v, label in Referral.State.choices],
             "commune_actions": commune_actions,
-            "cells": list(cells) if cells is not None else None,
+            "cells": cells,
         },
     )
 
@@ -100,7 +103,7 @@ def referral_bulk(request, side: str):
             )
         elif action == "assign":
             cell = selectors.residence_cells_for(request.user).filter(
-                pk=request.POST.get("residence_cell") or 0
+                pk=parse_id(request.POST.get("residence_cell")) or 0
             )
             cell = cell.first()
             if cell is None:
@@ -112,11 +115,38 @@ def referral_bulk(request, side: str):
                 request,
                 _("%(count)d members assigned to %(cell)s.") % {"count": len(done), "cell": cell},
             )
+        elif action == "assign_rows":
+            done = services.referral_assign_each(
+                actor=request.user, assignments=_cells_chosen_per_row(request, referrals)
+            )
+            messages.success(
+                request,
+                _("%(count)d members assigned, each to the cell chosen on their row.")
+                % {"count": len(done)},
+            )
         else:
             raise ValidationError(_("Choose an action for the ticked referrals."))
     except (ValidationError, PermissionDenied) as error:
         messages.error(request, refusal(error))
     return redirect(back)
+
+
+def _cells_chosen_per_row(request, referrals) -> list[tuple[Referral, Organisation]]:
+    """The cell chosen in each ticked row's menu (``cell_<referral id>``), among the user's."""
+    chosen = {r.pk: parse_id(request.POST.get(f"cell_{r.pk}")) for r in referrals}
+    cells = {
+        c.pk: c
+        for c in selectors.residence_cells_for(request.user).filter(
+            pk__in=[pk for pk in chosen.values() if pk]
+        )
+    }
+    missing = [r.member.full_name for r in referrals if chosen[r.pk] not in cells]
+    if missing:
+        raise ValidationError(
+            _("Choose a residence cell on the row of %(members)s, or untick it.")
+            % {"members": ", ".join(missing)}
+        )
+    return [(r, cells[chosen[r.pk]]) for r in referrals]
 
 
 @login_required
@@ -126,6 +156,11 @@ def referral_detail(request, pk: int):
     can_assign = referral.state == Referral.State.RECEIVED and permissions.can_assign_referral(
         user, referral
     )
+    proposal = (
+        selectors.proposal_for(referral, selectors.assignable_cells(user, referral.commune))
+        if can_assign
+        else None
+    )
     return render(
         request,
         "residence/referral_detail.html",
@@ -133,9 +168,13 @@ def referral_detail(request, pk: int):
             "referral": referral,
             "can_receive": referral.state == Referral.State.ISSUED
             and permissions.can_receive_referral(user, referral),
-            "assign_form": AssignForm(cells=selectors.residence_cells_for(user, referral.commune))
+            "assign_form": AssignForm(
+                cells=selectors.residence_cells_for(user, referral.commune),
+                initial={"residence_cell": proposal.cell.pk if proposal else None},
+            )
             if can_assign
             else None,
+            "proposal": proposal,
             "report_form": ReportForm()
             if referral.state == Referral.State.ASSIGNED
             and permissions.can_report_referral(user, referral)
@@ -281,7 +320,7 @@ def referral_issue_many(request):
     return render(
         request,
         "residence/referral_issue.html",
-        {"organisations": organisations, "organisation": organisation, "page": page},
+        {"organisations": in_tree_order(organisations), "organisation": organisation, "page": page},
     )
 
 

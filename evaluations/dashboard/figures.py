@@ -1,12 +1,12 @@
 """The dashboard's figures, columns, rows and tables; plain data, no query."""
 
-import re
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 
 from django.utils.translation import gettext_lazy as _
 
 from members.models import Organisation
+from partyreg.text import natural_key
 
 Side = Organisation.Side
 
@@ -216,28 +216,19 @@ class Dashboard:
     stale: bool = False
 
 
-def natural(label: str) -> tuple:
-    """A sort key that puts "Tổ dân phố 2" before "Tổ dân phố 10"."""
-    return tuple(
-        (0, int(part), "") if part.isdigit() else (1, 0, part)
-        for part in re.split(r"(\d+)", label.casefold())
-        if part
-    )
-
-
 def sort_rows(rows: list[Row], key: str | None) -> tuple[list[Row], str]:
     """Rows sorted by ``key`` ("-key" descending); rates worst first by default, blanks last."""
     key = key or MAIN_RATE
     name = key.removeprefix("-")
     if name == "name":
-        ordered = sorted(rows, key=lambda r: natural(r.label), reverse=key.startswith("-"))
+        ordered = sorted(rows, key=lambda r: natural_key(r.label), reverse=key.startswith("-"))
         return ordered, key
     if name not in COLUMNS:
         return sort_rows(rows, None)
     descending = key.startswith("-")
     present = [r for r in rows if r.values.get(name) is not None]
     blank = [r for r in rows if r.values.get(name) is None]
-    present.sort(key=lambda r: (r.values[name], natural(r.label)), reverse=descending)
+    present.sort(key=lambda r: (r.values[name], natural_key(r.label)), reverse=descending)
     return present + blank, key
 
 

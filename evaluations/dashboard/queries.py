@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from members.models import PATH_SEGMENT_WIDTH, Member, Organisation
+from members.ordering import by_name
 from residence.meetings.models import Attendance, Meeting
 from residence.meetings.selectors import meetings_required
 from residence.models import ChangeNotice, Referral
@@ -263,7 +264,7 @@ def dashboard(organisation: Organisation, year: int, *, live: bool = False) -> D
     (cached.py); ``live`` counts them now, for the documents that must be exact."""
     version = cached.stamp()
     subtree = functools.cache(lambda: Groups(organisation))
-    children = list(organisation.children.order_by("name", "pk"))
+    children = by_name(organisation.children.order_by("pk"))
     by_path = {child.path: child for child in children}
     tables, totals, counts = [], {}, []
     compute = {

@@ -6,7 +6,7 @@ every day (dates count from a fixed reference day, never from today).
 
 import random
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from members.models import Member, Organisation, Role
@@ -28,6 +28,9 @@ PROVINCE_MEMBERS = 100_000
 # Area blocs of the province-sized demo: one per area and sector, each this many grassroots orgs.
 AREA_BLOC_GRASSROOTS = (55, 80)
 COQUAN_ORGANISATION = "Đảng bộ Sở Tài chính"
+# One in this many of coquan's members living in phuong's commune keeps an address in the area
+# of another cell than chibo's.
+GATHER_EVERY = 4
 
 K = Organisation.Kind
 
@@ -40,6 +43,8 @@ class OrgSpec:
     parent: str | None
     place_name: str
     superior_name: str
+    # The areas a residence cell covers, as the commune names them ("Tổ dân phố 3").
+    areas: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -163,7 +168,7 @@ class _Generator:
         names, cum = table
         return self.rng.choices(names, cum_weights=cum)[0]
 
-    def _org(self, code, name, kind, parent: OrgSpec | None, place) -> OrgSpec:
+    def _org(self, code, name, kind, parent: OrgSpec | None, place, areas=()) -> OrgSpec:
         spec = OrgSpec(
             code=code,
             name=name,
@@ -171,6 +176,7 @@ class _Generator:
             parent=parent.code if parent else None,
             place_name=place,
             superior_name=_superior(parent.name) if parent else "BAN CHẤP HÀNH TRUNG ƯƠNG",
+            areas=tuple(areas),
         )
         self.plan.organisations.append(spec)
         return spec
@@ -218,20 +224,19 @@ class _Generator:
         self.commune_area[code] = area
         is_ward = unit == "phường"
         self.commune_is_ward[code] = is_ward
-        cells = []
         if is_ward:
-            for n in range(1, self.rng.randint(8, 14) + 1):
-                spec = self._org(
-                    f"{code}-r{n:02d}", f"Chi bộ Tổ dân phố {n}", K.RESIDENCE_CELL, commune, place
-                )
-                cells.append((spec.code, f"tổ dân phố {n}"))
+            areas = [f"Tổ dân phố {n}" for n in range(1, self.rng.randint(8, 14) + 1)]
         else:
             hamlets = self.rng.sample(data.HAMLETS, self.rng.randint(6, 10))
-            for n, hamlet in enumerate(hamlets, 1):
-                spec = self._org(
-                    f"{code}-r{n:02d}", f"Chi bộ Thôn {hamlet}", K.RESIDENCE_CELL, commune, place
-                )
-                cells.append((spec.code, f"thôn {hamlet}"))
+            areas = [f"Thôn {hamlet}" for hamlet in hamlets]
+        cells = []
+        for n, area in enumerate(areas, 1):
+            # Each cell covers one area and is named after it; an address names the area as
+            # people write it ("…, tổ dân phố 3"), which the commune's area name matches.
+            spec = self._org(
+                f"{code}-r{n:02d}", f"Chi bộ {area}", K.RESIDENCE_CELL, commune, place, [area]
+            )
+            cells.append((spec.code, area[:1].lower() + area[1:]))
         self.residence_cells[code] = cells
 
     def _residence_table(self, communes, weights):
@@ -397,6 +402,7 @@ class _Generator:
             and m.status == Member.Status.ACTIVE
             and m.category == Member.Category.NORMAL
         )
+        self._gather_in_cell(own, commune, member.residence_cell)
         family_middle, given = member.full_name.rsplit(" ", 1)
         # Django prints first_name then last_name; a Vietnamese name reads family name first,
         # so first_name holds the family and middle names and last_name the given name.
@@ -408,6 +414,23 @@ class _Generator:
             LoginSpec("dangvien", family_middle, given, member_index=index),
             LoginSpec("admin", "Bùi Minh", "Tuấn", is_superuser=True),
         ]
+
+    def _gather_in_cell(self, own, commune: str, cell: str) -> None:
+        """Moves three in four of coquan's members who live in phuong's commune into the area of
+        chibo's cell (the rest stay in the other cells' areas), so that chibo's cell has most of
+        the work and every member's address still names the area of the cell they go to."""
+        locality = dict(self.residence_cells[commune])[cell]
+        neighbours = [
+            i for i, m in own if m.residence_commune == commune and m.residence_cell != cell
+        ]
+        for j, index in enumerate(neighbours):
+            if j % GATHER_EVERY == GATHER_EVERY - 1:
+                continue
+            person = self.plan.members[index]
+            street = person.residence_address.rsplit(", ", 1)[0]
+            self.plan.members[index] = replace(
+                person, residence_address=f"{street}, {locality}", residence_cell=cell
+            )
 
 
 def _sector_of(name: str) -> str:

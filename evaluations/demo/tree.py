@@ -9,7 +9,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils.translation import gettext
 
-from members.models import Member, Organisation
+from members.models import Member, Organisation, ResidenceArea
 from members.permissions import must_use_two_factor
 from members.scoping import forget_roles
 from members.services import organisations_bulk_create, role_grant
@@ -123,6 +123,14 @@ def _load_organisations(plan: DemoPlan) -> dict[str, Organisation]:
         )
         orgs.update(zip((spec.code for spec in level), created, strict=True))
         level = [child for spec in level for child in children[spec.code]]
+    ResidenceArea.objects.bulk_create(
+        (
+            ResidenceArea(cell=orgs[spec.code], name=area, search_name=fold(area))
+            for spec in plan.organisations
+            for area in spec.areas
+        ),
+        batch_size=2000,
+    )
     return orgs
 
 

@@ -42,7 +42,6 @@ from evaluations.demo.plan import COQUAN_ORGANISATION
 from evaluations.models import Campaign, CommentRequest, Criterion, Grade, SheetForm
 from members.models import Member, Organisation, Role
 from partyreg.audit import audit_record
-from partyreg.text import fold
 from residence import selectors as residence_selectors
 from residence import services as residence_services
 from residence.meetings import services as meeting_services
@@ -56,9 +55,6 @@ A = Attendance.Status
 LEFT_ISSUED = 3
 LEFT_RECEIVED = 2
 LEFT_ASSIGNED = 2
-# One in this many assigned members goes to the cell of their address rather than chibo's.
-OTHER_CELL_EVERY = 4
-
 MEETING_TIME = time(19, 30)
 # Criterion 3 (attending the cell's meetings) follows the member's mark at the held meeting.
 ATTENDANCE_LEVEL = {A.PRESENT: 0, A.EXCUSED: 1, A.UNEXCUSED: 2}
@@ -156,18 +152,6 @@ def _sitting_day(today: date) -> date:
     return max(today - timedelta(days=1), date(today.year, 1, 1))
 
 
-def _locality(cell: Organisation) -> str:
-    """The place as a demo address writes it: "Chi bộ Tổ dân phố 3" → "tổ dân phố 3"."""
-    place = cell.name.removeprefix("Chi bộ ")
-    return place[:1].lower() + place[1:]
-
-
-def _home_cell(member: Member, cells: list[Organisation]) -> Organisation | None:
-    """The cell whose hamlet or residential group the member's address names."""
-    address = fold(member.residence_address)
-    return next((c for c in cells if address.endswith(fold(_locality(c)))), None)
-
-
 # --- Loading --------------------------------------------------------------------------------
 
 
@@ -205,20 +189,15 @@ def _referrals(cast: _Cast, today: date) -> dict:
     unassigned = min(LEFT_RECEIVED, len(received) // 6)
     to_assign = received[: len(received) - unassigned]
 
-    cells = list(
-        Organisation.objects.filter(
-            parent=cast.commune, kind=Organisation.Kind.RESIDENCE_CELL, is_active=True
-        )
-        .exclude(pk=cast.cell.pk)
-        .order_by("code", "pk")
-    )
+    # Each member goes to the cell the address proposes, as phuong confirms it on the page; the
+    # plan gave most of them addresses in chibo's cell.
+    cells = residence_selectors.assignable_cells(cast.phuong, cast.commune)
     by_cell: dict[int, list[Referral]] = {cast.cell.pk: []}
-    for i, referral in enumerate(to_assign):
-        cell = cast.cell
-        if cells and i % OTHER_CELL_EVERY == OTHER_CELL_EVERY - 1:
-            cell = _home_cell(referral.member, cells) or cells[i % len(cells)]
-        by_cell.setdefault(cell.pk, []).append(referral)
-    cell_of = {c.pk: c for c in [cast.cell, *cells]}
+    for referral in to_assign:
+        proposal = residence_selectors.proposal_for(referral, cells)
+        if proposal is not None:
+            by_cell.setdefault(proposal.cell.pk, []).append(referral)
+    cell_of = {c.pk: c for c in cells}
     assigned = {}
     for cell_pk, referrals in by_cell.items():
         assigned[cell_pk] = residence_services.referral_assign_many(
@@ -283,7 +262,7 @@ def _changes(cast: _Cast, today: date, placed: dict) -> None:
             effective_on=today - timedelta(days=12),
             details=data.MOVE_DETAILS,
             residence_commune=destination,
-            residence_address=f"Số 27, {_locality(new_cell)}",
+            residence_address=f"Số 27, {new_cell.areas.order_by('pk').first()}",
         )
         residence_services.change_notice_acknowledge(actor=cast.phuong, notice=notice)
 

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from members.models import Organisation, Role
+from members.ordering import by_name, in_tree_order
 from members.scoping import in_scope, is_site_admin, user_roles
 from partyreg.audit import audit_record
 
@@ -70,8 +71,5 @@ def reminder_settings_save(*, actor, organisation: Organisation, enabled: dict[s
 def organisations_for_settings(user) -> list[Organisation]:
     """The organisations the user acts for directly; the site administrator's are the roots."""
     if is_site_admin(user):
-        return list(Organisation.objects.filter(parent__isnull=True, is_active=True))
-    return sorted(
-        {r.organisation for r in user_roles(user) if r.kind in Role.ACTING_KINDS},
-        key=lambda o: o.path,
-    )
+        return by_name(Organisation.objects.filter(parent__isnull=True, is_active=True))
+    return in_tree_order({r.organisation for r in user_roles(user) if r.kind in Role.ACTING_KINDS})

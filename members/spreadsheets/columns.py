@@ -18,9 +18,10 @@ from ..models import Member, Organisation
 class Column:
     header: str
     field: str
-    kind: str  # text, date, choice, workplace or commune
+    kind: str  # text, date, choice, workplace, commune, or code (of the column ``code_of``)
     required: bool = False
     width: int = 16
+    code_of: str = ""
 
 
 COLUMNS = (
@@ -32,17 +33,31 @@ COLUMNS = (
     Column("Ngày vào Đảng", "admitted_on", "date", required=True, width=14),
     Column("Ngày chính thức", "full_member_on", "date", width=14),
     Column("Chi bộ nơi công tác", "workplace_org", "workplace", required=True, width=32),
+    # Names are for people; a code names one organisation where two share a name, so the
+    # export writes both and the import reads the code first.
+    Column(
+        "Mã chi bộ nơi công tác", "workplace_org_code", "code", width=18, code_of="workplace_org"
+    ),
     Column("Chức vụ", "position", "text", width=20),
     Column("Điện thoại", "phone", "text", width=14),
     Column("Email", "email", "text", width=24),
     Column("Địa chỉ nơi cư trú", "residence_address", "text", width=32),
     Column("Xã/phường nơi cư trú", "residence_commune", "commune", width=28),
+    Column(
+        "Mã xã/phường nơi cư trú",
+        "residence_commune_code",
+        "code",
+        width=18,
+        code_of="residence_commune",
+    ),
     Column("Tình trạng", "status", "choice", width=16),
     Column("Diện theo Quy định 213", "category", "choice", width=30),
     Column("Lý do", "category_reason", "text", width=28),
     Column("Từ ngày", "category_since", "date", width=12),
 )
 COLUMN_BY_FIELD = {c.field: c for c in COLUMNS}
+# The code column of each organisation column: {"workplace_org": "workplace_org_code", …}.
+CODE_FIELD_OF = {c.code_of: c.field for c in COLUMNS if c.code_of}
 
 # The labels written in the file. Accepted too: the stored value and the label in English or
 # in the current language, all compared without diacritics or case.
@@ -147,6 +162,20 @@ class _OrganisationIndex:
                 self.by_code[fold(org.code)] = org
             self.by_name[fold(org.name)].append(org)
 
+    def find_code(self, code: str, *, current: Organisation | None) -> Organisation:
+        key = fold(code)
+        if current is not None and current.code and fold(current.code) == key:
+            return current
+        if key in self.by_code:
+            return self.by_code[key]
+        raise CellError(
+            _(
+                "No organisation within your reach has the code “%(code)s”; copy the code from "
+                "an export, or leave the code empty and write the name."
+            )
+            % {"code": code}
+        )
+
     def find(self, text: str, *, current: Organisation | None, not_found: str) -> Organisation:
         key = fold(text)
         # The member's present organisation is always accepted, even one the importer may no
@@ -176,7 +205,7 @@ def display_value(field_name: str, value: Any) -> str:
     if isinstance(value, datetime.date):
         return value.strftime("%d/%m/%Y")
     if isinstance(value, Organisation):
-        return value.code or value.name
+        return value.name
     if field_name in CHOICE_LABELS_VI:
         return choice_label(field_name, value)
     return str(value)

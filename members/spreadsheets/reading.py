@@ -18,6 +18,7 @@ from ..scoping import scope_q
 from ..selectors import commune_choices
 from .columns import (
     CHOICE_LABELS_VI,
+    CODE_FIELD_OF,
     COLUMN_BY_FIELD,
     COLUMNS,
     CellError,
@@ -157,7 +158,11 @@ def _match_headers(header_row: tuple) -> list[tuple[int, Column]]:
         else:
             seen.add(column.field)
             found.append((index, column))
-    missing = [c.header for c in COLUMNS if c.required and c.field not in seen]
+    missing = [
+        c.header
+        for c in COLUMNS
+        if c.required and c.field not in seen and CODE_FIELD_OF.get(c.field) not in seen
+    ]
     if missing:
         problems.append(
             _(
@@ -239,6 +244,13 @@ def _plan(columns, raw_rows, *, user) -> ImportPlan:
         sorted({_text(values.get("card_number")) for _n, values in raw_rows} - {""})
     )
     first_row_of_card: dict[str, int] = {}
+    # An organisation is read from its name column, its code column, or both (the code first).
+    present = {c.field for c in columns}
+    read_columns = [
+        c
+        for c in COLUMNS
+        if not c.code_of and (c.field in present or CODE_FIELD_OF.get(c.field) in present)
+    ]
 
     for number, raw in raw_rows:
         errors: list[RowError] = []
@@ -249,11 +261,9 @@ def _plan(columns, raw_rows, *, user) -> ImportPlan:
             errors.append(RowError(number, column.header if column else "", str(message)))
 
         values: dict[str, Any] = {}
-        for column in columns:
+        for column in read_columns:
             try:
-                value = _read_cell(
-                    column, raw.get(column.field), member, choices, workplaces, communes
-                )
+                value = _read_cell(column, raw, member, choices, workplaces, communes)
             except CellError as error:
                 fail(column, str(error))
                 continue
@@ -284,7 +294,8 @@ def _plan(columns, raw_rows, *, user) -> ImportPlan:
     return plan
 
 
-def _read_cell(column: Column, raw, member, choices, workplaces, communes):
+def _read_cell(column: Column, row: dict, member, choices, workplaces, communes):
+    raw = row.get(column.field)
     if column.kind == "text":
         text = _text(raw)
         model_field = Member._meta.get_field(column.field)
@@ -301,22 +312,34 @@ def _read_cell(column: Column, raw, member, choices, workplaces, communes):
         return text
     if column.kind == "date":
         return _date(raw)
+    if column.kind in ("workplace", "commune"):
+        return _read_organisation(column, row, member, workplaces, communes)
     text = _text(raw)
     if not text:
         return None
-    if column.kind == "choice":
-        value = choices[column.field].get(fold(text))
-        if value is None:
-            labels = list(CHOICE_LABELS_VI[column.field].values())
-            raise CellError(
-                _("“%(value)s” is not an accepted value; write one of: %(choices)s.")
-                % {"value": text, "choices": _short_list(labels)}
-            )
-        return value
+    value = choices[column.field].get(fold(text))
+    if value is None:
+        labels = list(CHOICE_LABELS_VI[column.field].values())
+        raise CellError(
+            _("“%(value)s” is not an accepted value; write one of: %(choices)s.")
+            % {"value": text, "choices": _short_list(labels)}
+        )
+    return value
+
+
+def _read_organisation(column: Column, row: dict, member, workplaces, communes):
+    current = getattr(member, column.field) if member else None
+    index = workplaces if column.kind == "workplace" else communes
+    code = _text(row.get(CODE_FIELD_OF[column.field]))
+    if code:
+        return index.find_code(code, current=current)
+    text = _text(row.get(column.field))
+    if not text:
+        return None
     if column.kind == "workplace":
         return workplaces.find(
             text,
-            current=member.workplace_org if member else None,
+            current=current,
             not_found=_(
                 "No Party cell or grassroots organisation named “%(name)s” is within your reach; "
                 "write its name as shown on its page, or its code."
@@ -324,7 +347,7 @@ def _read_cell(column: Column, raw, member, choices, workplaces, communes):
         )
     return communes.find(
         text,
-        current=member.residence_commune if member else None,
+        current=current,
         not_found=_(
             "No active commune or ward Party committee is named “%(name)s”; write its name as "
             "shown in the list of organisations."

@@ -33,7 +33,11 @@ def _new_sheet():
 def _member_row(sheet, member: Member) -> list:
     row = []
     for column in COLUMNS:
-        value = getattr(member, column.field)
+        if column.code_of:
+            organisation = getattr(member, column.code_of)
+            value = organisation.code if organisation is not None else None
+        else:
+            value = getattr(member, column.field)
         if column.kind == "date":
             cell = WriteOnlyCell(sheet, value=value)
             cell.number_format = DATE_FORMAT

@@ -15,6 +15,7 @@ AUDIT_ACTIONS = {
     "organisation.merge": _("Merged into another organisation"),
     "organisation.absorb": _("Took in a merged organisation"),
     "organisation.follow_merge": _("Moved to the merged organisation"),
+    "organisation.areas": _("Areas of the residence cell changed"),
     "role.grant": _("Role granted"),
     "role.revoke": _("Role revoked"),
 }
@@ -43,6 +44,7 @@ AUDIT_FIELDS = {
     "is_active": _("active"),
     "merged_into": _("merged into"),
     "merged_from": _("merged from"),
+    "areas": _("areas covered"),
     "user": _("user"),
 }
 

@@ -12,6 +12,7 @@ from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
 
 from members.models import Member, Organisation
+from members.ordering import in_tree_order
 from members.scoping import is_site_admin, scope_q
 from members.selectors import members_visible_to
 
@@ -104,8 +105,10 @@ def cells_visible_to(user):
     ).order_by("path")
 
 
-def cells_with_counts(user, year: int):
-    return (
+def cells_with_counts(user, year: int) -> list[Organisation]:
+    """The cells with their meetings of the year, each commune's cells by name (2 before 10);
+    all of them, for a list drawn a page at a time (a province has a few thousand)."""
+    cells = (
         cells_visible_to(user)
         .select_related("parent")
         .annotate(
@@ -116,6 +119,7 @@ def cells_with_counts(user, year: int):
             ),
         )
     )
+    return in_tree_order(cells)
 
 
 def cell_get(user, pk: int) -> Organisation:
@@ -260,7 +264,7 @@ def workplace_referrals(user):
 
 def member_cells(member: Member) -> list[Organisation]:
     """The cells the member is tied to: by a live referral, or by an invitation."""
-    return list(
+    return in_tree_order(
         Organisation.objects.filter(
             Q(
                 assigned_referrals__member=member,
@@ -268,9 +272,7 @@ def member_cells(member: Member) -> list[Organisation]:
             )
             | Q(meetings__attendances__member=member),
             kind=Organisation.Kind.RESIDENCE_CELL,
-        )
-        .distinct()
-        .order_by("path")
+        ).distinct()
     )
 
 

@@ -10,6 +10,7 @@ from .changes import change_notice_acknowledge, change_record
 from .mergers import organisation_merge
 from .referrals import (
     referral_assign,
+    referral_assign_each,
     referral_assign_many,
     referral_close,
     referral_issue,
@@ -25,6 +26,7 @@ __all__ = [
     "change_record",
     "organisation_merge",
     "referral_assign",
+    "referral_assign_each",
     "referral_assign_many",
     "referral_close",
     "referral_issue",

@@ -199,12 +199,14 @@ def referral_receive_many(*, actor, referrals) -> list[Referral]:
     return _many(referrals, lambda r: referral_receive(actor=actor, referral=r))
 
 
-def _many(referrals, act) -> list[Referral]:
+def _many(items, act) -> list[Referral]:
+    """``act`` on each item (a referral, or a referral and its cell); every refusal is collected
+    and, if there is one, nothing is kept."""
     done, problems = [], []
-    for referral in referrals:
+    for item in items:
         try:
             with transaction.atomic():
-                done.append(act(referral))
+                done.append(act(item))
         except (ValidationError, PermissionDenied) as error:
             problems.append(_message(error))
     if problems:
@@ -269,6 +271,16 @@ def referral_assign_many(*, actor, referrals, residence_cell: Organisation) -> l
     )
     handovers.referrals_assigned(actor=actor, referrals=assigned)
     return assigned
+
+
+@transaction.atomic
+def referral_assign_each(*, actor, assignments) -> list[Referral]:
+    """Each referral to its own cell (``assignments``: pairs of referral and cell), as the
+    officer confirmed them row by row; all or nothing."""
+    return _many(
+        assignments,
+        lambda pair: referral_assign(actor=actor, referral=pair[0], residence_cell=pair[1]),
+    )
 
 
 @transaction.atomic

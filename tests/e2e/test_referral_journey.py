@@ -124,3 +124,73 @@ def test_workplace_issues_for_a_whole_cell_with_select_all(world, page, live_ser
     expect(page.get_by_role("link", name="Print all these letters (one PDF)")).to_be_visible()
     shot(page, "12-workplace-bulk-issued")
     assert Referral.objects.filter(member__workplace_org=world.cell).count() == 3
+
+
+def test_commune_names_a_cells_area_then_confirms_the_cell_the_address_proposes(
+    world, page, live_server, log_in, shot
+):
+    from members.services import residence_area_add
+    from residence import services
+    from tests.members.factories import MemberFactory, OrganisationFactory
+
+    base = live_server.url
+    twelve = OrganisationFactory(
+        name="Chi bộ Tổ dân phố 12", kind="residence_cell", parent=world.commune
+    )
+    residence_area_add(actor=world.commune_officer, cell=world.residence_cell, name="Tổ dân phố 5")
+
+    def received(name, address):
+        member = MemberFactory(
+            full_name=name,
+            workplace_org=world.cell,
+            residence_commune=world.commune,
+            residence_address=address,
+        )
+        referral = services.referral_issue(actor=world.secretary, member=member)
+        return services.referral_receive(actor=world.commune_officer, referral=referral)
+
+    referral = received("Hoàng Văn Mười", "Số 8, đường Hai Bà Trưng, tổ dân phố 12")
+
+    # The commune officer writes down the area the new cell covers, on the cell's page.
+    log_in(page, "phuong")
+    page.goto(f"{base}/members/organisations/{twelve.pk}/")
+    page.get_by_label("New area").fill("Tổ dân phố 12")
+    page.get_by_role("button", name="Add the area").click()
+    expect(page.locator(".alert-success")).to_contain_text("“Tổ dân phố 12” added")
+    expect(page.locator("#areas")).to_contain_text("Tổ dân phố 12")
+    shot(page, "13-commune-cell-areas")
+
+    # The referral shows the address and proposes the cell that covers it; the officer confirms.
+    page.goto(f"{base}/residence/referral/{referral.pk}/")
+    expect(page.locator("#residence-address")).to_have_text(
+        "Số 8, đường Hai Bà Trưng, tổ dân phố 12"
+    )
+    expect(page.locator("[data-proposal]")).to_contain_text(
+        "Proposed from the address: Chi bộ Tổ dân phố 12"
+    )
+    cell_menu = page.get_by_label("Residence cell")
+    expect(cell_menu).to_have_value(str(twelve.pk))
+    options = cell_menu.locator("option").all_inner_texts()
+    assert options.index("Chi bộ Tổ dân phố 5") < options.index("Chi bộ Tổ dân phố 12")
+    shot(page, "14-commune-proposed-cell")
+    page.get_by_role("button", name="Assign to this cell").click()
+    expect(page.locator(".alert-success")).to_contain_text(
+        "Hoàng Văn Mười was assigned to Chi bộ Tổ dân phố 12"
+    )
+    assert Referral.objects.get(pk=referral.pk).residence_cell == twelve
+
+    # In the list, each waiting row proposes its own cell; the officer confirms them at once.
+    five = received("Hoàng Thị Năm", "Số 3, tổ dân phố 5")
+    other = received("Hoàng Văn Hai", "Số 9, Tổ Dân Phố 12")
+    page.goto(f"{base}/residence/referrals/residence/?state=received")
+    expect(page.get_by_label("Residence cell for Hoàng Thị Năm")).to_have_value(
+        str(world.residence_cell.pk)
+    )
+    expect(page.get_by_label("Residence cell for Hoàng Văn Hai")).to_have_value(str(twelve.pk))
+    expect(page.locator("table")).to_contain_text("Số 9, Tổ Dân Phố 12")
+    page.locator("#select-all").check()
+    shot(page, "15-commune-bulk-proposals")
+    page.get_by_role("button", name="Assign each to the cell chosen on its row").click()
+    expect(page.locator(".alert-success")).to_contain_text("2 members assigned")
+    assert Referral.objects.get(pk=five.pk).residence_cell == world.residence_cell
+    assert Referral.objects.get(pk=other.pk).residence_cell == twelve

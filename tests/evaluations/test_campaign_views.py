@@ -111,6 +111,15 @@ def test_index_sends_each_side_to_its_page(login, world, campaign):
     )
 
 
+def test_index_opens_on_the_side_with_work(login, world):
+    from tests.evaluations.factories import CampaignFactory
+
+    client = login(world.admin)  # both sides; the residence side comes first
+    assert client.get(reverse("evaluations:index")).url == reverse("evaluations:inbox")
+    CampaignFactory(organisation=world.agency)  # a campaign, no request reaches a cell yet
+    assert client.get(reverse("evaluations:index")).url == reverse("evaluations:campaign_list")
+
+
 def test_other_organisation_gets_404_and_nothing_changes(login, world, campaign, request_):
     client = login(world.other_secretary)
     for name in ("campaign_detail", "request_create", "request_detail", "comment_edit", "inbox"):

@@ -203,6 +203,113 @@ def test_member_sees_own_referral(login, world, referral):
     assert _state(referral) == S.ISSUED and messages_of(response)
 
 
+# --- The address proposes the cell ----------------------------------------------------------------
+
+
+@pytest.fixture
+def areas(world):
+    """Two cells of the commune and the areas the commune says they cover."""
+    from members.services import residence_area_add
+    from tests.members.factories import OrganisationFactory
+
+    twelve = OrganisationFactory(
+        name="Chi bộ Tổ dân phố 12", kind="residence_cell", parent=world.commune
+    )
+    residence_area_add(actor=world.commune_officer, cell=world.residence_cell, name="Tổ dân phố 5")
+    residence_area_add(actor=world.commune_officer, cell=twelve, name="Tổ dân phố 12")
+    return twelve
+
+
+def _received(world, name, address):
+    member = MemberFactory(
+        full_name=name,
+        workplace_org=world.cell,
+        residence_commune=world.commune,
+        residence_address=address,
+    )
+    referral = services.referral_issue(actor=world.secretary, member=member)
+    return services.referral_receive(actor=world.commune_officer, referral=referral)
+
+
+def test_the_referral_shows_the_address_and_proposes_its_cell(login, world, areas):
+    referral = _received(world, "Lê Văn Tư", "Số 8, đường Hai Bà Trưng, tổ dân phố 12")
+    client = login(world.commune_officer)
+    response = client.get(reverse("residence:referral_detail", args=[referral.pk]))
+    body = response.content.decode()
+    assert "Số 8, đường Hai Bà Trưng, tổ dân phố 12" in body
+    assert "Proposed from the address: Chi bộ Tổ dân phố 12" in body
+    form = response.context["assign_form"]
+    assert form["residence_cell"].value() == areas.pk
+    # The cells in number order: 5 before 12.
+    labels = [label for _value, label in form.fields["residence_cell"].choices][1:]
+    assert labels == ["Chi bộ Tổ dân phố 5", "Chi bộ Tổ dân phố 12"]
+    client.post(
+        reverse("residence:referral_assign", args=[referral.pk]), {"residence_cell": areas.pk}
+    )
+    assert Referral.objects.get(pk=referral.pk).residence_cell == areas
+
+
+def test_an_address_naming_no_area_proposes_nothing(login, world, areas):
+    referral = _received(world, "Lê Văn Năm", "Số 8, tổ dân phố 125")
+    response = login(world.commune_officer).get(
+        reverse("residence:referral_detail", args=[referral.pk])
+    )
+    assert "No proposal: the address names no area" in response.content.decode()
+    assert response.context["assign_form"]["residence_cell"].value() is None
+
+
+def test_the_list_proposes_a_cell_per_row_and_assigns_each_to_its_own(login, world, areas):
+    five = _received(world, "Lê Văn Một", "Số 1, tổ dân phố 5")
+    twelve = _received(world, "Lê Văn Hai", "Số 2, Tổ Dân Phố 12")
+    unknown = _received(world, "Lê Văn Ba", "Số 3, thôn Đa Lộc")
+    client = login(world.commune_officer)
+    response = client.get(reverse("residence:referral_list", args=["residence"]))
+    body = response.content.decode()
+    assert "Số 2, Tổ Dân Phố 12" in body
+    rows = {r.pk: r for r in response.context["page"].object_list}
+    assert rows[five.pk].proposal.cell == world.residence_cell
+    assert rows[twelve.pk].proposal.cell == areas
+    assert rows[unknown.pk].proposal is None
+    assert f'<option value="{areas.pk}" selected>' in body
+
+    url = reverse("residence:referral_bulk", args=["residence"])
+    chosen = {f"cell_{five.pk}": world.residence_cell.pk, f"cell_{twelve.pk}": areas.pk}
+    response = client.post(
+        url, {"ids": [five.pk, twelve.pk, unknown.pk], "action": "assign_rows", **chosen}
+    )
+    assert "on the row of Lê Văn Ba" in messages_of(response)[-1]
+    assert {_state(five), _state(twelve), _state(unknown)} == {S.RECEIVED}
+    # A cell of another commune is no choice at all.
+    response = client.post(
+        url,
+        {
+            "ids": [five.pk, unknown.pk],
+            "action": "assign_rows",
+            **chosen,
+            f"cell_{unknown.pk}": world.other_residence_cell.pk,
+        },
+    )
+    assert "on the row of Lê Văn Ba" in messages_of(response)[-1]
+    response = client.post(url, {"ids": [five.pk, twelve.pk], "action": "assign_rows", **chosen})
+    assert "2 members assigned, each to the cell chosen" in messages_of(response)[-1]
+    assert Referral.objects.get(pk=five.pk).residence_cell == world.residence_cell
+    assert Referral.objects.get(pk=twelve.pk).residence_cell == areas
+
+
+def test_the_referral_pages_open_on_the_side_with_work(login, world):
+    client = login(world.bloc_staff)  # reaches both sides; its commune side is empty
+    index = reverse("residence:index")
+    # No work anywhere: the first side.
+    assert client.get(index).url == reverse("residence:referral_list", args=["residence"])
+    services.referral_issue(actor=world.secretary, member=world.member)
+    assert client.get(index).url == reverse("residence:referral_list", args=["workplace"])
+    client = login(world.admin)  # both sides, the residence side first when it has work
+    assert client.get(index).url == reverse("residence:referral_list", args=["residence"])
+    assert login(world.commune_officer).get(index).url == reverse(
+        "residence:referral_list", args=["residence"]
+    )
+
+
 # --- Changes -----------------------------------------------------------------------------------
 
 
@@ -284,33 +391,45 @@ def test_notice_list_and_acknowledge(login, world, referral):
 # --- Query counts --------------------------------------------------------------------------------
 
 
-def _grow(world, count):
+def _grow(world, count, *, received=False):
     for _ in range(count):
-        member = MemberFactory(workplace_org=world.cell, residence_commune=world.commune)
-        services.referral_issue(actor=world.secretary, member=member)
+        member = MemberFactory(
+            workplace_org=world.cell,
+            residence_commune=world.commune,
+            residence_address="Số 3, tổ dân phố 5",
+        )
+        referral = services.referral_issue(actor=world.secretary, member=member)
+        if received:
+            services.referral_receive(actor=world.commune_officer, referral=referral)
 
 
 @pytest.mark.parametrize(
     "user_name, side, expected",
-    # session, user, roles, page count, state counts, filter's organisations, [cells], rows,
-    # and the session save (savepoint, update, release)
-    [("secretary", "workplace", 10), ("commune_officer", "residence", 11)],
+    # session, user, roles, page count, state counts, filter's organisations, [cells, their
+    # areas], rows, and the session save (savepoint, update, release). The commune's rows
+    # waiting for a cell carry a menu and a proposal read from the address: no query per row.
+    [("secretary", "workplace", 10), ("commune_officer", "residence", 12)],
 )
 def test_list_query_count_is_pinned_and_stable(
     login, world, django_assert_num_queries, user_name, side, expected
 ):
+    from members.services import residence_area_add
+
+    residence_area_add(actor=world.commune_officer, cell=world.residence_cell, name="Tổ dân phố 5")
     client = login(getattr(world, user_name))
     url = reverse("residence:referral_list", args=[side])
-    _grow(world, 4)
+    _grow(world, 4, received=side == "residence")
     client.get(url)  # warm the session
     with CaptureQueriesContext(connection) as small:
         response = client.get(url)
     assert len(response.context["page"].object_list) == 4
-    _grow(world, 36)
+    _grow(world, 36, received=side == "residence")
     with django_assert_num_queries(len(small)):
         response = client.get(url)
     assert len(response.context["page"].object_list) == 40
     assert len(small) == expected
+    if side == "residence":
+        assert response.content.decode().count("data-proposal") == 40
 
 
 def test_member_page_panel_costs_two_queries(login, world, referral, django_assert_num_queries):

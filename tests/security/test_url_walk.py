@@ -118,6 +118,9 @@ EXPECTED: dict[str, Url] = {
     "members:organisation_detail": Url(WORKPLACE, WORKPLACE, kwargs=pk("cell")),
     "members:organisation_move": Url(WORKPLACE, WORKPLACE, kwargs=pk("cell")),
     "organisation_merge": Url(WORKPLACE, WORKPLACE, kwargs=pk("cell")),
+    # The commune keeps the areas of its residence cells; the cell itself is told it may not.
+    "members:residence_area_add": Url(NA, PHUONG | ADMIN, kwargs=pk("residence_cell")),
+    "members:residence_area_remove": Url(NA, PHUONG | ADMIN, kwargs=pk("area")),
     # --- residence: referrals and notices ---
     "residence:index": Url(ALL, ALL, own=True),
     "residence:referral_list": Url(
@@ -298,6 +301,7 @@ def hostile_form(t) -> dict:
         "batch": str(t.referral.batch) if getattr(t.referral, "batch", None) else "",
         "year": 2026,
         "full_name": "Người Lạ",
+        "name": "Tổ dân phố lạ",
         "reason": "thử",
         "note": "thử",
         "text": "thử",

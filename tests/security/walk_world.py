@@ -1,9 +1,10 @@
 """Two unrelated organisation trees with a row of every kind, built once for the URL walk.
 
 Tree A and tree B are alike: a supervising bloc with an agency and its cell, a commune with a
-residence cell, a user for every role, a member with a referral carried to the cell, a change
-notice, meetings (one confirmed), a non-participation report, a campaign with its comment
-requests (one certified, with a printed sheet), a print job with a file and a member import.
+residence cell and an area it covers, a user for every role, a member with a referral carried
+to the cell, a change notice, meetings (one confirmed), a non-participation report, a campaign
+with its comment requests (one certified, with a printed sheet), a print job with a file and a
+member import.
 Every name carries the tree's letter, so a page that leaks one tree to the other shows it.
 
 Every free text (names of organisations, members and users, places, agendas, notices, reports,
@@ -21,6 +22,7 @@ from django.utils import timezone
 from evaluations import services as campaign_services
 from evaluations.models import CommentRequest, PrintJob, PrintJobFile
 from members.models import Member, MemberImport, Organisation, Role
+from members.services import residence_area_add
 from partyreg.notifications.delivery import notification_send_test
 from residence import services as referral_services
 from residence.meetings import services as meeting_services
@@ -88,6 +90,9 @@ def build_tree(letter: str, province: Organisation, admin) -> Tree:
             **fields,
         )
 
+    t.area = residence_area_add(
+        actor=t.users["phuong"], cell=t.residence_cell, name=f"Khu phố {letter} {HOSTILE}"
+    )
     t.member = member(f"Nguyễn Văn Ẩn{letter}")
     t.member.user = t.users["dangvien"]
     t.member.save(update_fields=["user"])

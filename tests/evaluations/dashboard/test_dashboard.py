@@ -380,7 +380,7 @@ def test_member_level_query_count_does_not_grow(province, login):
 
 def test_names_sort_by_their_numbers():
     labels = ["Tổ dân phố 10", "Tổ dân phố 2", "Chi bộ A", "Tổ dân phố 1"]
-    assert sorted(labels, key=dash.figures.natural) == [
+    assert sorted(labels, key=dash.figures.natural_key) == [
         "Chi bộ A",
         "Tổ dân phố 1",
         "Tổ dân phố 2",

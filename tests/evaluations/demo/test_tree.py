@@ -16,7 +16,8 @@ from django.urls import reverse
 from evaluations.demo import plan as demo_plan
 from evaluations.demo import tree
 from evaluations.demo.names import FAMILY_NAMES
-from members.models import Member, Organisation, Role
+from members.areas import names_area
+from members.models import Member, Organisation, ResidenceArea, Role
 from members.selectors import members_visible_to
 from partyreg.models import AuditEntry
 
@@ -81,6 +82,21 @@ def test_bloc_members_look_real(bloc_plan):
         assert m.residence_cell.startswith(m.residence_commune + "-")
 
 
+def test_every_member_lives_in_an_area_of_their_cell_and_of_no_other(bloc_plan):
+    cells = {o.code: o for o in bloc_plan.organisations if o.kind == K.RESIDENCE_CELL}
+    assert all(cell.areas for cell in cells.values())
+    by_commune = {}
+    for cell in cells.values():
+        by_commune.setdefault(cell.parent, []).append(cell)
+    for m in bloc_plan.members:
+        named = [
+            c.code
+            for c in by_commune[m.residence_commune]
+            if any(names_area(m.residence_address, area) for area in c.areas)
+        ]
+        assert named == [m.residence_cell], m.residence_address
+
+
 def test_province_plan_is_benchmark_sized():
     plan = demo_plan.generate("province")
     assert 95_000 <= len(plan.members) <= 105_000
@@ -132,6 +148,9 @@ def test_command_loads_the_bloc(loaded, bloc_plan):
     sotc = Organisation.objects.get(name="Đảng bộ Sở Tài chính")
     assert sotc.path.startswith(root.path) and sotc.depth == 2
     assert AuditEntry.objects.filter(action="demo.load", target_id=str(root.pk)).count() == 1
+    areas = ResidenceArea.objects.filter(cell__path__startswith=root.path)
+    assert areas.count() == sum(len(o.areas) for o in bloc_plan.organisations)
+    assert not areas.filter(search_name="").exists()
     for username in ("khoi", "coquan", "phuong", "chibo", "dangvien", "admin"):
         assert re.search(rf"^\s+{username}\s", loaded, re.M)
     assert "partyreg-demo" in loaded

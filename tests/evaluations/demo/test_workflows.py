@@ -24,6 +24,7 @@ from evaluations import selectors as evaluation_selectors
 from evaluations.demo import workflows as workflow_demo
 from evaluations.demo.plan import COQUAN_ORGANISATION
 from evaluations.models import Campaign, CommentRequest, CriterionAnswer, Grade, Sitting
+from members.areas import names_area
 from members.models import Member, Organisation, Role
 from partyreg.models import AuditEntry
 from residence import selectors as residence_selectors
@@ -106,6 +107,27 @@ def test_referrals_stand_at_every_step(demo, db):
     assert set(
         referrals.filter(state=S.REPORTED).values_list("reported_by__username", flat=True)
     ) == {"chibo"}
+
+
+def test_every_member_assigned_to_a_cell_lives_in_one_of_its_areas(demo, db):
+    placed = (
+        Referral.objects.filter(state__in=[S.ASSIGNED, S.REPORTED])
+        .select_related("member", "residence_cell")
+        .prefetch_related("residence_cell__areas")
+    )
+    cells = {r.residence_cell for r in placed}
+    assert len(placed) >= 10 and len(cells) > 1
+    for referral in placed:
+        areas = [a.name for a in referral.residence_cell.areas.all()]
+        address = referral.member.residence_address
+        assert any(names_area(address, area) for area in areas), (address, areas)
+    # The printed sheets name the cell the referral chose.
+    requests = CommentRequest.objects.filter(residence_cell__isnull=False).select_related(
+        "member", "residence_cell"
+    )
+    for request in requests.prefetch_related("residence_cell__areas"):
+        areas = [a.name for a in request.residence_cell.areas.all()]
+        assert any(names_area(request.member.residence_address, a) for a in areas)
 
 
 def test_dangvien_went_through_every_step(demo, db):

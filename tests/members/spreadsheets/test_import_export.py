@@ -431,6 +431,64 @@ def test_export_then_import_round_trips_with_no_change(login, world):
     assert summary["counts"] == {"new": 0, "updated": 0, "unchanged": 3, "errors": 0}
 
 
+def test_export_writes_names_and_the_codes_in_their_own_columns(login, world):
+    coded = OrganisationFactory(
+        name="Chi bộ Phòng Ngân sách",
+        code="CB-NS2",
+        kind=Organisation.Kind.CELL,
+        parent=world.agency,
+    )
+    Organisation.objects.filter(pk=world.commune.pk).update(code="P-XH")
+    MemberFactory(full_name="Phạm Thị Hoa", workplace_org=coded, residence_commune=world.commune)
+    rows = {r["Họ và tên"]: r for r in read_export(login(world.secretary).get(EXPORT_URL))}
+    hoa, an = rows["Phạm Thị Hoa"], rows["Nguyễn Văn An"]
+    assert hoa["Chi bộ nơi công tác"] == "Chi bộ Phòng Ngân sách"
+    assert hoa["Mã chi bộ nơi công tác"] == "CB-NS2"
+    assert hoa["Xã/phường nơi cư trú"] == "Đảng ủy phường Xuân Hương"
+    assert hoa["Mã xã/phường nơi cư trú"] == "P-XH"
+    assert an["Chi bộ nơi công tác"] == "Chi bộ Phòng Ngân sách"
+    assert an["Mã chi bộ nơi công tác"] is None  # an organisation without a code
+
+
+def test_import_reads_an_organisation_by_its_code_first(login, world):
+    coded = OrganisationFactory(
+        name="Chi bộ Phòng Ngân sách",
+        code="CB-NS2",
+        kind=Organisation.Kind.CELL,
+        parent=world.agency,
+    )
+    client = login(world.secretary)
+    # Two cells share the name: without a code the row cannot say which.
+    upload(client, xlsx_bytes([new_row(world)]))
+    errors = MemberImport.objects.latest("pk").summary["errors"]
+    assert [e["column"] for e in errors] == ["Chi bộ nơi công tác"]
+    assert "write the code" in errors[0]["message"]
+    # A code nobody has is named.
+    upload(client, xlsx_bytes([new_row(world, workplace_org_code="CB-KHONG")]))
+    errors = MemberImport.objects.latest("pk").summary["errors"]
+    assert [e["column"] for e in errors] == ["Chi bộ nơi công tác"]
+    assert "“CB-KHONG”" in errors[0]["message"]
+    # With the code, the row reads; the name beside it is for people.
+    upload(client, xlsx_bytes([new_row(world, workplace_org_code="cb-ns2")]))
+    member_import = MemberImport.objects.latest("pk")
+    assert member_import.summary["errors"] == []
+    import_services.member_import_apply(actor=world.secretary, member_import=member_import)
+    assert Member.objects.get(card_number="79123456").workplace_org == coded
+
+
+def test_a_file_with_the_code_column_alone_is_read(login, world):
+    coded = OrganisationFactory(
+        name="Chi bộ Văn phòng", code="CB-VP", kind=Organisation.Kind.CELL, parent=world.agency
+    )
+    headers = [h for h in HEADERS if h != "Chi bộ nơi công tác"]
+    values = dict(zip(HEADERS, new_row(world, workplace_org_code="CB-VP"), strict=True))
+    upload(login(world.secretary), xlsx_bytes([[values[h] for h in headers]], headers=headers))
+    member_import = MemberImport.objects.get()
+    assert member_import.summary["errors"] == []
+    import_services.member_import_apply(actor=world.secretary, member_import=member_import)
+    assert Member.objects.get(card_number="79123456").workplace_org == coded
+
+
 def test_export_respects_filters_and_scope(login, world):
     MemberFactory(full_name="Võ Văn Em", workplace_org=world.cell, status=Member.Status.DECEASED)
     client = login(world.secretary)
