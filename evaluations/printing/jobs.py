@@ -239,6 +239,33 @@ def print_job_fail(job_id: int, message: str) -> None:
     ).update(status=PrintJob.Status.FAILED, error=message, finished_at=timezone.now())
 
 
+class Cause:
+    """Why a chunk of a print job failed, as the task saw it; print_job_failed words it."""
+
+    DATABASE = "database"
+    TIME_LIMIT = "time_limit"
+    SHEET = "sheet"
+    INTERNAL = "internal"
+
+
+def print_job_failed(job_id: int, cause: str, error: BaseException | None = None) -> None:
+    """Marks the job failed with what the user should read and do, for each cause."""
+    messages = {
+        Cause.DATABASE: _("The database could not be reached while printing. Retry in a moment."),
+        Cause.TIME_LIMIT: _(
+            "Printing took longer than allowed. Retry: the files already made are kept, "
+            "so the job continues where it stopped."
+        ),
+        Cause.SHEET: _("%(error)s Retry; if it fails again, tell the site administrator.")
+        % {"error": error},
+        Cause.INTERNAL: _(
+            "The files could not be made because of an internal error. Retry; if it fails "
+            "again, tell the site administrator."
+        ),
+    }
+    print_job_fail(job_id, messages[cause])
+
+
 class SheetFailed(Exception):
     """One sheet of a chunk could not be rendered; the message names the member."""
 

@@ -10,7 +10,6 @@ import logging
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.db import InterfaceError, OperationalError
-from django.utils.translation import gettext as _
 
 from . import jobs, sheets
 
@@ -68,34 +67,16 @@ def print_job_chunk_task(self, job_id: int, position: int, size: int) -> bool:
         if self.request.retries < self.max_retries:
             raise self.retry(exc=error, countdown=5 * 2**self.request.retries) from error
         logger.exception("Print job %s, file %s: database unavailable", job_id, position)
-        jobs.print_job_fail(
-            job_id, _("The database could not be reached while printing. Retry in a moment.")
-        )
+        jobs.print_job_failed(job_id, jobs.Cause.DATABASE)
     except SoftTimeLimitExceeded:
         logger.warning("Print job %s, file %s: time limit reached", job_id, position)
-        jobs.print_job_fail(
-            job_id,
-            _(
-                "Printing took longer than allowed. Retry: the files already made are kept, "
-                "so the job continues where it stopped."
-            ),
-        )
+        jobs.print_job_failed(job_id, jobs.Cause.TIME_LIMIT)
     except jobs.SheetFailed as error:
         logger.exception("Print job %s, file %s failed", job_id, position)
-        jobs.print_job_fail(
-            job_id,
-            _("%(error)s Retry; if it fails again, tell the site administrator.")
-            % {"error": error},
-        )
+        jobs.print_job_failed(job_id, jobs.Cause.SHEET, error)
     except Exception:
         logger.exception("Print job %s, file %s failed", job_id, position)
-        jobs.print_job_fail(
-            job_id,
-            _(
-                "The files could not be made because of an internal error. Retry; if it fails "
-                "again, tell the site administrator."
-            ),
-        )
+        jobs.print_job_failed(job_id, jobs.Cause.INTERNAL)
     return False
 
 
