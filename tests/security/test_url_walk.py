@@ -173,6 +173,9 @@ EXPECTED: dict[str, Url] = {
     "evaluations:request_detail": Url(COMMITTEE, COMMITTEE, kwargs=pk("open_request")),
     "evaluations:comment_edit": Url(RESIDENCE, RESIDENCE, kwargs=pk("open_request")),
     "evaluations:comment_certify": Url(NA, RESIDENCE, kwargs=pk("open_request")),
+    # The request is not submitted: the commune is sent to its page, the others refused.
+    "evaluations:comment_compare": Url(PHUONG | ADMIN, NA, kwargs=pk("open_request")),
+    "evaluations:comment_return": Url(NA, RESIDENCE, kwargs=pk("open_request")),
     "evaluations:grade_record": Url(NA, WORKPLACE, kwargs=pk("certified")),
     "evaluations:sheet_pdf": Url(COMMITTEE, COMMITTEE, kwargs=pk("certified")),
     "evaluations:sheet_verify": Url(
