@@ -30,6 +30,7 @@ urlpatterns = [
     path("meetings/members/<int:member_pk>/", views.member_attendance, name="member_attendance"),
     path("meetings/members/<int:member_pk>/report/", views.report_create, name="report_create"),
     path("meetings/reports/<str:side>/", views.report_list, name="report_list"),
+    path("meetings/reports/<int:pk>/notice.pdf", views.report_pdf, name="report_pdf"),
     path(
         "meetings/reports/<int:pk>/acknowledge/",
         views.report_acknowledge,

@@ -9,7 +9,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from members.models import Organisation
 from members.scoping import user_roles
@@ -29,7 +29,7 @@ from .forms import (
     marks_from_post,
 )
 from .models import Attendance, Meeting
-from .pdf import render_attendance_list
+from .pdf import render_attendance_list, render_notice
 
 PER_PAGE = 50
 HISTORY_ROWS = 50
@@ -435,6 +435,15 @@ def report_list(request, side: str):
             "query": "pending=1" if pending else "",
         },
     )
+
+
+@login_required
+@require_safe
+def report_pdf(request, pk: int):
+    """The notice of non-participation, printed: for the residence side that sent it and the
+    workplace side that received it."""
+    report = selectors.report_get(request.user, pk)
+    return pdf_response(render_notice(report), f"thong-bao-khong-tham-gia-{report.pk}")
 
 
 @login_required

@@ -159,6 +159,8 @@ EXPECTED: dict[str, Url] = {
         WORKPLACE, WORKPLACE, own=True, kwargs=lambda t: {"side": "workplace"}
     ),
     "residence:report_acknowledge": Url(COQUAN | ADMIN, COQUAN | ADMIN, kwargs=pk("report")),
+    # Both sides of the report: the residence side that sent it, the workplace that received it.
+    "residence:report_pdf": Url(COMMITTEE, NA, kwargs=pk("report")),
     # --- evaluations ---
     "evaluations:index": Url(COMMITTEE, COMMITTEE, own=True),
     "evaluations:campaign_list": Url(WORKPLACE, WORKPLACE, own=True),
