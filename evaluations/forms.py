@@ -162,6 +162,21 @@ class CommentForm(forms.Form):
         )
 
 
+class CommentReturnForm(forms.Form):
+    """Why the commune sends a comment back to the cell (the service refuses an empty one)."""
+
+    reason = forms.CharField(
+        label=_("Reason for returning"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "What the cell should make again: for example, a comment the same for every "
+            "member, or one that does not agree with the meeting records."
+        ),
+    )
+
+
 class GradeForm(forms.Form):
     level = forms.ChoiceField(
         label=_("Grade"), choices=Grade.Level.choices, widget=forms.RadioSelect

@@ -200,7 +200,7 @@ def cell_section(user) -> Section:
     requests = CommentRequest.objects.filter(cells, campaign__year=today.year).exclude(
         state=C.WITHDRAWN
     )
-    to_answer = requests.filter(state=C.REQUESTED).count()
+    to_answer = requests.filter(state__in=CommentRequest.WITH_CELL).count()
     sitting = Sitting.objects.filter(residence_cell=OuterRef("pk"), year=today.year)
     sitting_missing = (
         Organisation.objects.filter(

@@ -15,7 +15,7 @@ from residence import services as residence_services
 
 from .models import CommentRequest
 
-OPEN_REQUEST_STATES = (CommentRequest.State.REQUESTED, CommentRequest.State.SUBMITTED)
+OPEN_REQUEST_STATES = (*CommentRequest.WITH_CELL, CommentRequest.State.SUBMITTED)
 
 
 @transaction.atomic

@@ -143,8 +143,12 @@ class CommentRequest(models.Model):
     class State(models.TextChoices):
         REQUESTED = "requested", _("Requested")
         SUBMITTED = "submitted", _("Submitted")
+        RETURNED = "returned", _("Returned for revision")
         CERTIFIED = "certified", _("Certified and returned")
         WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    # The states in which the residence cell writes the comment: first asked, or sent back.
+    WITH_CELL = (State.REQUESTED, State.RETURNED)
 
     class Reason(models.TextChoices):
         ANNUAL = "annual", _("Annual grading")
@@ -230,7 +234,8 @@ class CommentRequest(models.Model):
                 name="comment_request_one_per_campaign",
             ),
             models.CheckConstraint(
-                condition=Q(state__in=["requested", "withdrawn"]) | Q(sitting__isnull=False),
+                condition=Q(state__in=["requested", "returned", "withdrawn"])
+                | Q(sitting__isnull=False),
                 name="comment_submitted_has_sitting",
             ),
         ]
@@ -246,6 +251,50 @@ class CommentRequest(models.Model):
     @property
     def is_overdue(self) -> bool:
         return self.state == self.State.REQUESTED and self.due_on < timezone.localdate()
+
+    @property
+    def is_with_cell(self) -> bool:
+        return self.state in self.WITH_CELL
+
+
+class CommentReturn(models.Model):
+    """One round of a comment sent back to the cell: why, by whom, when, and the text returned.
+
+    The request holds only the current text, the one the sheet prints once certified; each
+    return keeps the text it sent back (and who submitted it when), so every round stays
+    readable after the cell has revised it.
+    """
+
+    request = models.ForeignKey(
+        CommentRequest,
+        verbose_name=_("comment request"),
+        on_delete=models.CASCADE,
+        related_name="returns",
+    )
+    round = models.PositiveSmallIntegerField(_("round"))
+    reason = models.TextField(_("reason for returning"))
+    returned_at = models.DateTimeField(_("returned at"), default=timezone.now)
+    returned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The text as returned: [{"position", "criterion", "level", "comment"}], levels as worded.
+    answers = models.JSONField(_("answers as returned"), default=list)
+    other_comments = models.TextField(_("other comments as returned"), blank=True)
+
+    class Meta:
+        verbose_name = _("returned comment")
+        verbose_name_plural = _("returned comments")
+        ordering = ["request_id", "round"]
+        constraints = [
+            models.UniqueConstraint(fields=["request", "round"], name="comment_return_round")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request_id}/{self.round}"
 
 
 class CriterionAnswer(models.Model):
@@ -270,6 +319,11 @@ class CriterionAnswer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request_id}/{self.criterion_id}: {self.level}"
+
+    @property
+    def level_label(self) -> str:
+        levels = self.criterion.levels
+        return levels[self.level] if self.level is not None and self.level < len(levels) else ""
 
 
 class Grade(models.Model):

@@ -6,7 +6,7 @@ organisation above it); the residence cell by its cell; the commune committee by
 
 from itertools import groupby
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -14,7 +14,16 @@ from members.models import Member, Organisation, Role
 from members.scoping import is_site_admin, scope_q, user_roles
 from residence.models import Referral
 
-from .models import Campaign, CommentRequest, Criterion, Grade, Sitting
+from . import similarity
+from .models import (
+    Campaign,
+    CommentRequest,
+    CommentReturn,
+    Criterion,
+    CriterionAnswer,
+    Grade,
+    Sitting,
+)
 from .permissions import CAMPAIGN_KINDS
 
 Side = Organisation.Side
@@ -189,10 +198,15 @@ def group_requests(requests) -> list[dict]:
 
 
 def _counts(items) -> dict:
+    flagged = [r for r in items if r.state == State.SUBMITTED and r.similar_to_id]
     return {
         "total": len(items),
-        "to_do": sum(r.state == State.REQUESTED for r in items),
+        "to_do": sum(r.is_with_cell for r in items),
+        "returned": sum(r.state == State.RETURNED for r in items),
         "submitted": sum(r.state == State.SUBMITTED for r in items),
+        # Submitted near-identical comments, which only one-by-one certification takes.
+        "flagged": flagged,
+        "certifiable": sum(r.state == State.SUBMITTED for r in items) - len(flagged),
         "certified": sum(r.state == State.CERTIFIED for r in items),
         "overdue": sum(r.is_overdue for r in items),
     }
@@ -207,7 +221,8 @@ def requests_visible_to(user):
 def request_get(user, pk: int) -> CommentRequest:
     """The request with everything its page shows, or 404 to anyone who may not see it."""
     return get_object_or_404(
-        requests_visible_to(user).select_related(
+        requests_visible_to(user)
+        .select_related(
             "campaign__organisation",
             "member",
             "workplace_org",
@@ -218,6 +233,14 @@ def request_get(user, pk: int) -> CommentRequest:
             "requested_by",
             "submitted_by",
             "certified_by",
+        )
+        .prefetch_related(
+            Prefetch(
+                "returns",
+                queryset=CommentReturn.objects.select_related(
+                    "returned_by", "submitted_by"
+                ).order_by("round"),
+            )
         ),
         pk=pk,
     )
@@ -232,9 +255,25 @@ def requests_to_certify(user, residence_cell: Organisation, year: int):
             campaign__year=year,
             state=State.SUBMITTED,
         )
-        .select_related("member", "residence_cell")
+        .select_related("member", "residence_cell", "similar_to__member")
         .order_by("pk")
     )
+
+
+def similar_comments(request: CommentRequest) -> list[tuple[CommentRequest, float]]:
+    """The comments of the request's cell and year that its text resembles, closest first,
+    each with its similarity; the one it is flagged against always among them."""
+    matches = similarity.resembling(
+        request_id=request.pk,
+        residence_cell_id=request.residence_cell_id,
+        year=request.campaign.year,
+        always=request.similar_to_id,
+    )
+    rows = CommentRequest.objects.select_related("member").prefetch_related(
+        Prefetch("answers", queryset=CriterionAnswer.objects.select_related("criterion"))
+    )
+    by_pk = rows.in_bulk([m.request_id for m in matches])
+    return [(by_pk[m.request_id], m.ratio) for m in matches if m.request_id in by_pk]
 
 
 def request_criteria(request: CommentRequest) -> list[tuple[Criterion, object]]:

@@ -105,3 +105,27 @@ def find_similar(
 
 def is_flagged(match: Match | None) -> bool:
     return match is not None and match.ratio >= threshold()
+
+
+def resembling(
+    *, request_id: int, residence_cell_id: int, year: int, always: int | None = None
+) -> list[Match]:
+    """Every other comment of the cell this year that the request's comment resembles at or
+    above the threshold, closest first; ``always`` (the comment it is flagged against) is
+    among them whatever its score, so the officer sees what the flag named."""
+    texts = cell_comment_texts(residence_cell_id=residence_cell_id, year=year)
+    own = texts.pop(request_id, None)
+    if own is None:
+        return []
+    floor = threshold()
+    matcher = SequenceMatcher(None, autojunk=False)
+    matcher.set_seq2(own[1].split())
+    matches = []
+    for pk, (member_name, other) in texts.items():
+        matcher.set_seq1(other.split())
+        if pk != always and (matcher.real_quick_ratio() < floor or matcher.quick_ratio() < floor):
+            continue
+        value = round(matcher.ratio(), 4)
+        if value >= floor or pk == always:
+            matches.append(Match(pk, member_name, value))
+    return sorted(matches, key=lambda m: (-m.ratio, m.request_id))

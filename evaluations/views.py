@@ -20,7 +20,14 @@ from partyreg.web import apply_validation_error, parse_id, parse_year, refusal
 from residence.meetings.selectors import attendance_facts, meetings_required
 
 from . import permissions, selectors, services, similarity
-from .forms import CampaignOpenForm, CommentForm, GradeForm, RequestCreateForm, SittingForm
+from .forms import (
+    CampaignOpenForm,
+    CommentForm,
+    CommentReturnForm,
+    GradeForm,
+    RequestCreateForm,
+    SittingForm,
+)
 from .models import Campaign, CommentRequest, Grade
 
 Side = Organisation.Side
@@ -212,7 +219,7 @@ def inbox(request):
         .values("residence_cell_id", "residence_cell__name", "residence_cell__path")
         .annotate(
             total=Count("id"),
-            to_do=Count("id", filter=Q(state=State.REQUESTED)),
+            to_do=Count("id", filter=Q(state__in=CommentRequest.WITH_CELL)),
             submitted=Count("id", filter=Q(state=State.SUBMITTED)),
             certified=Count("id", filter=Q(state=State.CERTIFIED)),
             overdue=Count("id", filter=selectors.overdue_q()),
@@ -302,7 +309,7 @@ def comment_edit(request, pk: int):
     comment_request = selectors.request_get(request.user, pk)
     if not permissions.can_write_comment(request.user, comment_request):
         raise Http404
-    if comment_request.state != State.REQUESTED:
+    if not comment_request.is_with_cell:
         messages.info(
             request,
             _("The comment on %(member)s was already submitted.")
@@ -354,6 +361,8 @@ def comment_edit(request, pk: int):
     facts = attendance_facts(
         member_ids=[comment_request.member_id], year=comment_request.campaign.year
     )[comment_request.member_id]
+    # The rounds the commune sent back, prefetched by request_get: the cell reads the last.
+    returns = list(comment_request.returns.all()) if comment_request.state == State.RETURNED else []
     return render(
         request,
         "evaluations/comment_edit.html",
@@ -364,6 +373,7 @@ def comment_edit(request, pk: int):
             "meetings_required": meetings_required(),
             "warning": warning,
             "confirm_similar": confirm_similar,
+            "last_return": returns[-1] if returns else None,
             "sitting_url": reverse(
                 "evaluations:sitting_create", args=[comment_request.residence_cell_id]
             )
@@ -375,51 +385,6 @@ def comment_edit(request, pk: int):
     )
 
 
-@login_required
-@require_POST
-def comment_certify(request, pk: int):
-    comment_request = selectors.request_get(request.user, pk)
-    try:
-        services.comment_certify(actor=request.user, request=comment_request)
-    except (ValidationError, PermissionDenied) as error:
-        messages.error(request, refusal(error))
-    else:
-        messages.success(
-            request,
-            _("The comment on %(member)s was certified and returned to %(org)s.")
-            % {"member": comment_request.member, "org": comment_request.workplace_org},
-        )
-    return redirect("evaluations:request_detail", pk=pk)
-
-
-@login_required
-@require_POST
-def certify_cell(request, cell_pk: int):
-    """Certify every submitted comment of one residence cell in one year."""
-    cell = residence_cell_get(request.user, cell_pk)
-    year = parse_year(request.POST.get("year"))
-    back = f"{reverse('evaluations:inbox')}?cell={cell.pk}&year={year}"
-    requests = selectors.requests_to_certify(request.user, cell, year)
-    if not requests:
-        messages.error(request, _("%(cell)s has no submitted comment waiting.") % {"cell": cell})
-        return redirect(back)
-    try:
-        done = services.comment_certify_many(actor=request.user, requests=requests)
-    except (ValidationError, PermissionDenied) as error:
-        messages.error(request, refusal(error))
-    else:
-        messages.success(
-            request,
-            ngettext(
-                "%(count)d comment of %(cell)s certified and returned to the workplace.",
-                "%(count)d comments of %(cell)s certified and returned to the workplaces.",
-                len(done),
-            )
-            % {"count": len(done), "cell": cell},
-        )
-    return redirect(back)
-
-
 # --- A request, from either side -----------------------------------------------------------
 
 
@@ -427,6 +392,9 @@ def _detail(request, comment_request: CommentRequest, grade_form=None, status=20
     user = request.user
     grade = selectors.request_grade(comment_request)
     can_grade = comment_request.state == State.CERTIFIED and permissions.can_grade_member(
+        user, comment_request
+    )
+    can_certify = comment_request.state == State.SUBMITTED and permissions.can_certify_comment(
         user, comment_request
     )
     if can_grade and grade_form is None:
@@ -442,10 +410,13 @@ def _detail(request, comment_request: CommentRequest, grade_form=None, status=20
             "rows": selectors.request_criteria(comment_request),
             "grade": grade,
             "grade_form": grade_form if can_grade else None,
-            "can_write": comment_request.state == State.REQUESTED
+            "can_write": comment_request.is_with_cell
             and permissions.can_write_comment(user, comment_request),
-            "can_certify": comment_request.state == State.SUBMITTED
-            and permissions.can_certify_comment(user, comment_request),
+            "can_certify": can_certify,
+            # A near-identical comment is certified only from the page that compares it.
+            "must_compare": can_certify and comment_request.similar_to_id is not None,
+            "return_form": CommentReturnForm() if can_certify else None,
+            "returns": comment_request.returns.all(),
             "meetings_required": meetings_required(),
             "can_view_member": can_view_member(user, comment_request.member),
             "print_url": reverse("evaluations:sheet_pdf", args=[comment_request.pk])

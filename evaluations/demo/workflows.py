@@ -400,7 +400,7 @@ def _campaign(cast: _Cast, today: date, marks: dict[int, str]) -> None:
             sitting=sitting,
         )
     certified = evaluation_services.comment_certify_many(actor=cast.phuong, requests=distinct)
-    for request in certified[:2]:
+    for request in certified.certified[:2]:
         level, points = grades[request.pk]
         evaluation_services.grade_record(
             actor=cast.coquan, request=request, level=level, points=points

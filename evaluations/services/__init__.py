@@ -7,16 +7,24 @@ message that says what to do, and leave the database as it was.
 """
 
 from .campaigns import OpenResult, campaign_close, campaign_open, comment_request_create
-from .certification import comment_certify, comment_certify_many, grade_record
+from .certification import (
+    BulkCertification,
+    comment_certify,
+    comment_certify_many,
+    comment_return,
+    grade_record,
+)
 from .comments import comment_save_draft, comment_submit, sitting_record
 
 __all__ = [
+    "BulkCertification",
     "OpenResult",
     "campaign_close",
     "campaign_open",
     "comment_certify",
     "comment_certify_many",
     "comment_request_create",
+    "comment_return",
     "comment_save_draft",
     "comment_submit",
     "grade_record",

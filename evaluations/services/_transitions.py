@@ -16,7 +16,8 @@ Reason = CommentRequest.Reason
 
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     State.REQUESTED: frozenset({State.SUBMITTED, State.WITHDRAWN}),
-    State.SUBMITTED: frozenset({State.CERTIFIED}),
+    State.SUBMITTED: frozenset({State.CERTIFIED, State.RETURNED}),
+    State.RETURNED: frozenset({State.SUBMITTED, State.WITHDRAWN}),
     State.CERTIFIED: frozenset(),
     State.WITHDRAWN: frozenset(),
 }
@@ -62,12 +63,17 @@ def _wrong_state(request: CommentRequest, to: str) -> ValidationError:
     names = {"member": request.member, "state": request.get_state_display().lower()}
     if request.state == State.WITHDRAWN:
         message = _("The comment request for %(member)s was withdrawn; nothing more can be done.")
-    elif to == State.CERTIFIED and request.state == State.REQUESTED:
+    elif to in (State.CERTIFIED, State.RETURNED) and request.state == State.REQUESTED:
         message = _(
             "The residence cell has not submitted the comment on %(member)s yet; it can be "
             "certified once submitted."
         )
-    elif to == State.SUBMITTED and request.state != State.REQUESTED:
+    elif to in (State.CERTIFIED, State.RETURNED) and request.state == State.RETURNED:
+        message = _(
+            "The comment on %(member)s was returned to the residence cell for revision; it can "
+            "be certified once the cell submits it again."
+        )
+    elif to == State.SUBMITTED and request.state not in CommentRequest.WITH_CELL:
         message = _(
             "The comment on %(member)s is already “%(state)s” and can no longer be changed."
         )

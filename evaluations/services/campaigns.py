@@ -191,7 +191,8 @@ def campaign_open(
 
 @transaction.atomic
 def campaign_close(*, actor, campaign: Campaign) -> Campaign:
-    """Closes the campaign; requests never answered are withdrawn, the rest carry on."""
+    """Closes the campaign; requests still with the cell (never answered, or returned and not
+    submitted again) are withdrawn, the rest carry on."""
     locked = Campaign.objects.select_for_update().select_related("organisation").get(pk=campaign.pk)
     if not permissions.can_close_campaign(actor, locked):
         raise PermissionDenied(
@@ -203,7 +204,9 @@ def campaign_close(*, actor, campaign: Campaign) -> Campaign:
             _("The campaign “%(title)s” is already closed.") % {"title": locked.title},
             code="wrong_state",
         )
-    for request in CommentRequest.objects.filter(campaign=locked, state=State.REQUESTED):
+    for request in CommentRequest.objects.filter(
+        campaign=locked, state__in=CommentRequest.WITH_CELL
+    ):
         _transition(
             actor=actor,
             request=request,

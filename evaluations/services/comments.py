@@ -155,7 +155,7 @@ def comment_save_draft(
     locked = _lock(request)
     if not permissions.can_write_comment(actor, locked):
         raise PermissionDenied(_comment_refusal(locked))
-    if locked.state != State.REQUESTED:
+    if not locked.is_with_cell:
         raise _wrong_state(locked, State.SUBMITTED)
     before = {"other_comments": locked.other_comments, "sitting": str(locked.sitting or "")}
     written = _write_comment(locked, answers, other_comments, sitting)
@@ -280,5 +280,33 @@ def comment_submit(
         prepare=prepare,
         note=note,
     )
+    _measure_again(submitted)
     handovers.comment_submitted(actor=actor, request=submitted)
     return submitted
+
+
+def _measure_again(request: CommentRequest) -> None:
+    """Submitted comments flagged as resembling ``request`` are measured again against its
+    text as now submitted: a revision that makes it particular clears their flag, where they
+    resemble nothing else."""
+    flagged = list(
+        CommentRequest.objects.filter(similar_to=request.pk, state=State.SUBMITTED)
+        .exclude(pk=request.pk)
+        .values_list("pk", flat=True)
+    )
+    if not flagged:
+        return
+    texts = similarity.cell_comment_texts(
+        residence_cell_id=request.residence_cell_id, year=request.campaign.year
+    )
+    for pk in flagged:
+        own = texts.get(pk)
+        match = (
+            similarity.best_match(own[1], {k: v for k, v in texts.items() if k != pk})
+            if own
+            else None
+        )
+        CommentRequest.objects.filter(pk=pk).update(
+            similarity=match.ratio if match else None,
+            similar_to=match.request_id if similarity.is_flagged(match) else None,
+        )

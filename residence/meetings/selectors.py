@@ -55,14 +55,22 @@ def _counted_q(prefix: str, year: int) -> Q:
     )
 
 
-def attendance_facts(*, member_ids, year: int) -> dict[int, AttendanceFacts]:
-    """Invited / present / excused / unexcused per member, from the final marks; one query."""
+def attendance_facts(
+    *, member_ids, year: int, until: date | None = None
+) -> dict[int, AttendanceFacts]:
+    """Invited / present / excused / unexcused per member, from the final marks; one query.
+
+    ``until``: only meetings held on or before that day (what a dated document could know).
+    """
     ids = set(member_ids)
     facts = dict.fromkeys(ids, AttendanceFacts())
     if not ids:
         return facts
+    counted = _counted_q("meeting__", year)
+    if until is not None:
+        counted &= Q(meeting__held_on__lte=until)
     rows = (
-        Attendance.objects.filter(_counted_q("meeting__", year), member_id__in=ids)
+        Attendance.objects.filter(counted, member_id__in=ids)
         .values("member_id")
         .annotate(
             invited=Count("id"),
@@ -299,7 +307,7 @@ def report_get(user, pk: int) -> NonParticipationReport:
     q = _report_side_q(user, Side.WORKPLACE) | _report_side_q(user, Side.RESIDENCE)
     return get_object_or_404(
         NonParticipationReport.objects.filter(q).select_related(
-            "member", "residence_cell", "workplace_org"
+            "member__residence_commune", "residence_cell", "workplace_org__parent", "created_by"
         ),
         pk=pk,
     )

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import reports, views
 
 urlpatterns = [
     path("meetings/", views.meeting_index, name="meeting_index"),
@@ -34,11 +34,12 @@ urlpatterns = [
     ),
     path("meetings/workplace/", views.workplace_attendance, name="workplace_attendance"),
     path("meetings/members/<int:member_pk>/", views.member_attendance, name="member_attendance"),
-    path("meetings/members/<int:member_pk>/report/", views.report_create, name="report_create"),
-    path("meetings/reports/<str:side>/", views.report_list, name="report_list"),
+    path("meetings/members/<int:member_pk>/report/", reports.report_create, name="report_create"),
+    path("meetings/reports/<str:side>/", reports.report_list, name="report_list"),
+    path("meetings/reports/<int:pk>/notice.pdf", reports.report_pdf, name="report_pdf"),
     path(
         "meetings/reports/<int:pk>/acknowledge/",
-        views.report_acknowledge,
+        reports.report_acknowledge,
         name="report_acknowledge",
     ),
 ]

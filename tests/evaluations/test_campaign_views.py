@@ -309,9 +309,11 @@ def _grow(world, campaign, n, start=0):
             actor=world.secretary, campaign=campaign, member=member, reason="annual"
         )
         if i % 2:
-            submit(world, request, sitting_row=row, other=SAME)
+            request = submit(world, request, sitting_row=row, other=SAME)
         if i % 4 == 1:
-            services.comment_certify(actor=world.commune_officer, request=request)
+            services.comment_certify(
+                actor=world.commune_officer, request=request, compared_with=request.similar_to_id
+            )
             services.grade_record(actor=world.secretary, request=request, level="good")
 
 

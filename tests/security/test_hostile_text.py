@@ -2,10 +2,11 @@
 
 The URL walk (test_url_walk.py) covers names of members and organisations; this module puts a
 hostile value, distinct per field, into the texts the workflows write through their services:
-a criterion's comment and the other comments, a sitting's place and participants, a campaign's
-title, a meeting's place, agenda and cancel reason, an absence announced and recorded, a
-correction's reason, a referral's closing note, a change notice, a non-participation report
-and its acknowledgement, a notification and the audit notes on a member's history.
+a criterion's comment and the other comments, a comment's reason for return, a sitting's place
+and participants, a campaign's title, a meeting's place, agenda and cancel reason, an absence
+announced and recorded, a correction's reason, a referral's closing note, a change notice, a
+non-participation report (on its page and its printed notice) and its acknowledgement, a
+notification and the audit notes on a member's history.
 
 Every page that shows a value must show it escaped (``&lt;script&gt;…``: the test fails if the
 value is missing as well as if it is raw) and carry no markup of it (pages.py). Every PDF that
@@ -50,6 +51,7 @@ def hostile(tag: str, text: str) -> str:
 H = {
     "criterion": hostile("criterion", "Gương mẫu, đoàn kết với bà con"),
     "other": hostile("other", "Nhận xét khác của tổ"),
+    "return_reason": hostile("return_reason", "Nhận xét chung chung, làm lại"),
     "sitting_place": hostile("sitting_place", "Nhà văn hóa tổ 5"),
     "cell_attendees": hostile("cell_attendees", "Đặng Văn Ộ — Bí thư"),
     "front_attendees": hostile("front_attendees", "Phạm Văn Lực — Trưởng ban"),
@@ -104,14 +106,23 @@ def hostile_world(world):
         sitting=w.sitting,
     )
     w.certified = w.campaign.requests.get(member=certified)
-    w.certified = campaign_services.comment_submit(
-        actor=w.residence_secretary,
-        request=w.certified,
-        answers=answers_for(w.certified, level=0, comment=H["criterion"]),
-        other_comments=H["other"],
-        sitting=w.sitting,
+    # Submitted, returned with a hostile reason, submitted again as it was: still nearly the
+    # same as the draft, it is certified as compared with it.
+    for _round in range(2):
+        w.certified = campaign_services.comment_submit(
+            actor=w.residence_secretary,
+            request=w.certified,
+            answers=answers_for(w.certified, level=0, comment=H["criterion"]),
+            other_comments=H["other"],
+            sitting=w.sitting,
+        )
+        if not _round:
+            campaign_services.comment_return(
+                actor=w.commune_officer, request=w.certified, reason=H["return_reason"]
+            )
+    w.certified = campaign_services.comment_certify(
+        actor=w.commune_officer, request=w.certified, compared_with=w.certified.similar_to_id
     )
-    w.certified = campaign_services.comment_certify(actor=w.commune_officer, request=w.certified)
 
     # Meetings: one held and corrected, one to come with an announced absence, one cancelled.
     assign(w, w.member)
@@ -235,7 +246,14 @@ def pages(w) -> list[tuple[str, object, str, list[str]]]:
             "certified comment",
             w.commune_officer,
             reverse(f"{ev}:request_detail", args=[w.certified.pk]),
-            ["criterion", "other", "sitting_place", "cell_attendees", "front_attendees"],
+            [
+                "criterion",
+                "other",
+                "sitting_place",
+                "cell_attendees",
+                "front_attendees",
+                "return_reason",
+            ],
         ),
         (
             "request inbox",
@@ -365,6 +383,12 @@ def pdfs(w) -> list[tuple[str, object, str, list[str]]]:
             w.secretary,
             reverse("residence:referral_letter", args=[w.lettered.pk]),
             ["name", "address"],
+        ),
+        (
+            "notice of non-participation",
+            w.residence_secretary,
+            reverse("residence:report_pdf", args=[w.report.pk]),
+            ["report"],
         ),
     ]
 

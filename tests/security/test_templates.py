@@ -17,6 +17,7 @@ DOCUMENTS = {
     "evaluations/report_pdf.html",
     "residence/referral_letter.html",
     "residence/meeting_attendance_pdf.html",
+    "residence/meeting_report_pdf.html",
     "notifications/email.html",
     "notifications/digest.html",
 }

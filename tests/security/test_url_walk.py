@@ -165,6 +165,8 @@ EXPECTED: dict[str, Url] = {
         WORKPLACE, WORKPLACE, own=True, kwargs=lambda t: {"side": "workplace"}
     ),
     "residence:report_acknowledge": Url(COQUAN | ADMIN, COQUAN | ADMIN, kwargs=pk("report")),
+    # Both sides of the report: the residence side that sent it, the workplace that received it.
+    "residence:report_pdf": Url(COMMITTEE, NA, kwargs=pk("report")),
     # --- evaluations ---
     "evaluations:index": Url(COMMITTEE, COMMITTEE, own=True),
     "evaluations:campaign_list": Url(WORKPLACE, WORKPLACE, own=True),
@@ -179,6 +181,9 @@ EXPECTED: dict[str, Url] = {
     "evaluations:request_detail": Url(COMMITTEE, COMMITTEE, kwargs=pk("open_request")),
     "evaluations:comment_edit": Url(RESIDENCE, RESIDENCE, kwargs=pk("open_request")),
     "evaluations:comment_certify": Url(NA, RESIDENCE, kwargs=pk("open_request")),
+    # The request is not submitted: the commune is sent to its page, the others refused.
+    "evaluations:comment_compare": Url(PHUONG | ADMIN, NA, kwargs=pk("open_request")),
+    "evaluations:comment_return": Url(NA, RESIDENCE, kwargs=pk("open_request")),
     "evaluations:grade_record": Url(NA, WORKPLACE, kwargs=pk("certified")),
     "evaluations:sheet_pdf": Url(COMMITTEE, COMMITTEE, kwargs=pk("certified")),
     "evaluations:sheet_verify": Url(
