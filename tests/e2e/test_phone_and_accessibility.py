@@ -89,7 +89,7 @@ def _pages_of(role: str, tree, names=None) -> list[tuple[str, str]]:
         if name in NOT_PAGES or expected.get == METHOD_NOT_ALLOWED or role not in expected.get:
             continue
         url = reverse(name, kwargs=expected.kwargs(tree))
-        if url.endswith((".pdf", ".xlsx")):
+        if url.endswith((".pdf", ".xlsx", ".ics")):
             continue
         pages.append((name, url))
     return pages
