@@ -3,6 +3,7 @@ from django.urls import path
 from . import views
 from .dashboard import urls as dashboard_urls
 from .printing import urls as printing_urls
+from .signatures import urls as signature_urls
 
 app_name = "evaluations"
 
@@ -21,4 +22,4 @@ urlpatterns = [
     path("requests/<int:pk>/certify/", views.comment_certify, name="comment_certify"),
     path("requests/<int:pk>/grade/", views.grade_record, name="grade_record"),
 ]
-urlpatterns += dashboard_urls.urlpatterns + printing_urls.urlpatterns
+urlpatterns += dashboard_urls.urlpatterns + printing_urls.urlpatterns + signature_urls.urlpatterns

@@ -10,6 +10,8 @@ from partyreg.audit import audit_record, changes_between, snapshot
 from .. import permissions
 from ..models import CommentRequest, Grade
 from ..printing.sheets import queue_sheet_render
+from ..signatures.refusals import keep_signing_refusals
+from ..signatures.sheets import sheet_certified
 from ._transitions import State, _lock, _transition, _user
 
 GRADE_AUDIT_FIELDS = ("level", "points")
@@ -18,6 +20,7 @@ GRADE_AUDIT_FIELDS = ("level", "points")
 # --- Certification -----------------------------------------------------------------------------
 
 
+@keep_signing_refusals
 @transaction.atomic
 def comment_certify(*, actor, request: CommentRequest, render: bool = True) -> CommentRequest:
     """``render``: queue the sheet's render once committed (comment_certify_many queues its
@@ -33,11 +36,13 @@ def comment_certify(*, actor, request: CommentRequest, render: bool = True) -> C
         certified_at=timezone.now(),
         certified_by=_user(actor),
     )
+    sheet_certified(actor=actor, request=certified)
     if render:
         transaction.on_commit(lambda: queue_sheet_render([certified.pk]))
     return certified
 
 
+@keep_signing_refusals
 @transaction.atomic
 def comment_certify_many(*, actor, requests) -> list[CommentRequest]:
     """All or nothing: one refusal leaves every comment as it was."""

@@ -13,6 +13,8 @@ from residence.meetings.selectors import attendance_facts
 
 from .. import permissions, similarity
 from ..models import CommentRequest, Criterion, CriterionAnswer, Sitting
+from ..signatures.refusals import keep_signing_refusals
+from ..signatures.sheets import sheet_submitted
 from ._transitions import State, _lock, _refuse_closed, _transition, _user, _wrong_state
 
 # answers: {criterion id: (level or None, comment)}
@@ -241,6 +243,7 @@ def _submission_fields(actor, request: CommentRequest, written: list[CriterionAn
     }
 
 
+@keep_signing_refusals
 @transaction.atomic
 def comment_submit(
     *,
@@ -270,7 +273,7 @@ def comment_submit(
             "percent": round(100 * locked.similarity),
         }
 
-    return _transition(
+    submitted = _transition(
         actor=actor,
         request=request,
         to=State.SUBMITTED,
@@ -280,3 +283,5 @@ def comment_submit(
         prepare=prepare,
         note=note,
     )
+    sheet_submitted(actor=actor, request=submitted)
+    return submitted
