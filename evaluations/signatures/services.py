@@ -150,6 +150,7 @@ def document_sign_slot(
     ``upload`` when it is this very document signed outside the site by ``signer``."""
     committee = doc_type.committee(subject, slot.name)
     credential = signer.credential
+    role = slot.role(credential)
     if slot.name not in document.boxes:
         raise ValidationError(_("This document has no place for that signature."))
     try:
@@ -161,7 +162,7 @@ def document_sign_slot(
             field_name=slot.field_name,
             box=tuple(document.boxes[slot.name]),
             name=credential.subject_name,
-            role=slot.role(credential),
+            role=role,
             reason=slot.reason,
             signed_upload=upload,
         )
@@ -184,7 +185,7 @@ def document_sign_slot(
         slot=slot.name,
         field_name=field_name,
         committee=committee,
-        role=slot.role(credential),
+        role=role,
         credential=credential,
         signer_name=signer_name,
         fingerprint=credential.fingerprint,
@@ -361,6 +362,11 @@ class FileCheck:
     # The signature the file stops after, for a "revision" (None: the unsigned rendering).
     after: DocumentSignature | None = None
 
+    @property
+    def ok(self) -> bool:
+        """The document issued, and every signature of it the site recorded holds."""
+        return self.verdict != "other" and all(c.ok for c in self.checks if c.recorded)
+
 
 def document_check(*, actor, document: SignedDocument, subject, upload: bytes) -> FileCheck:
     """Whether ``upload`` is the document the site issued, unaltered (the check audited)."""
@@ -369,12 +375,14 @@ def document_check(*, actor, document: SignedDocument, subject, upload: bytes) -
     )
     checks = _checks(reports, document)
     digest = _sha256(upload)
-    if digest == document.sha256 and checks and all(c.ok for c in checks):
+    # Byte for byte a file the site kept: that is what it is, whatever its signatures say now
+    # (an authority withdrawn since shows on each signature).
+    if digest == document.sha256:
         return FileCheck("kept", checks)
     if digest == document.original_sha256:
         return FileCheck("revision", checks)
     earlier = next((s for s in document.signatures.all() if s.sha256 == digest), None)
-    if earlier is not None and all(c.ok for c in checks):
+    if earlier is not None:
         return FileCheck("revision", checks, after=earlier)
     recorded = [c for c in checks if c.recorded is not None]
     if recorded and all(c.ok for c in recorded) and all(c.report.ok for c in checks):

@@ -117,3 +117,20 @@ def test_the_kept_file_changed_under_its_record_is_not_believed(world, countersi
     )
 
     assert checks and not any(c.ok for c in checks)
+
+
+def test_the_kept_file_is_still_told_apart_once_its_authority_is_withdrawn(
+    world, signing, countersigned
+):
+    from partyreg.signing import services as signing_services
+
+    _request, document = countersigned
+    assert check(world, document, bytes(document.pdf)).ok
+    signing_services.trusted_authority_set_active(
+        actor=world.admin, authority=signing.authority, active=False
+    )
+
+    result = check(world, document, bytes(document.pdf))
+
+    assert result.verdict == "kept" and not result.ok
+    assert all("registered certificate authority" in c.problem for c in result.checks)
