@@ -31,8 +31,11 @@ def _english_pages(settings):
     settings.LANGUAGE_CODE = "en"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Chromium, for one test module: Playwright's event loop runs in this thread while it is
+    open, and code that runs a loop of its own (pyHanko's signing and checking) cannot run here
+    meanwhile; closed after each module, it leaves the tests after it their thread."""
     from playwright.sync_api import sync_playwright
 
     if not os.path.exists(CHROMIUM):
