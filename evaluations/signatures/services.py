@@ -86,12 +86,18 @@ def signer_for(*, actor, committee) -> CommitteeSigner | None:
 # --- Keeping the rendering and signing it --------------------------------------------------
 
 
+def document_supersede(subject) -> None:
+    """The subject's live document, if any, is no longer its document (kept, marked replaced):
+    what it says was written again."""
+    _live(subject).update(superseded_at=timezone.now())
+
+
 def document_start(*, actor, doc_type: DocumentType, subject) -> SignedDocument:
     """Renders the subject's document as it stands and keeps it, replacing the live one (kept,
     marked replaced). Inside the caller's transaction, with the subject locked."""
     code = doc_type.code(subject)
     rendered = doc_type.render(subject, code)
-    _live(subject).update(superseded_at=timezone.now())
+    document_supersede(subject)
     try:
         with transaction.atomic():
             document = SignedDocument.objects.create(

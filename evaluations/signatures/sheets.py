@@ -9,6 +9,7 @@ upload on the sheet's signatures page; until the cell's upload is in, the commun
 certify. A committee that does not sign electronically changes nothing: its sheet is printed.
 """
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -108,6 +109,8 @@ def sheet_submitted(*, actor, request: CommentRequest) -> SignedDocument | None:
     when it signs electronically with a key the site holds."""
     signer = services.signer_for(actor=actor, committee=request.residence_cell)
     if signer is None:
+        # A comment submitted again (returned to the cell) is not the one signed before.
+        services.document_supersede(request)
         return None
     document = services.document_start(actor=actor, doc_type=SHEET, subject=request)
     if signer.credential.kind != SigningCredential.Kind.EXTERNAL:
@@ -126,6 +129,8 @@ def sheet_certified(*, actor, request: CommentRequest) -> SignedDocument | None:
     """On certification (in its transaction): the commune's countersignature on the sheet the
     cell signed (or on the sheet rendered now, if the cell did not sign). Refused while the
     cell, which signs electronically, has not signed."""
+    if not settings.PARTYREG_SIGNING["ENABLED"]:
+        return None
     document = services.live_document_locked(request)
     cell_signed = document is not None and document.signatures.filter(slot=CELL.name).exists()
     if document is not None and not cell_signed and signers.signing_enabled(request.residence_cell):

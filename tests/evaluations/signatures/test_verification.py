@@ -13,6 +13,7 @@ from evaluations import services
 from evaluations.signatures import services as signature_services
 from evaluations.signatures.models import SignedDocument
 from partyreg.models import AuditEntry
+from partyreg.signing import services as signing_services
 from partyreg.signing.certificates import to_asn1
 
 from .conftest import another_request, signed_outside, submit_comment
@@ -122,8 +123,6 @@ def test_the_kept_file_changed_under_its_record_is_not_believed(world, countersi
 def test_the_kept_file_is_still_told_apart_once_its_authority_is_withdrawn(
     world, signing, countersigned
 ):
-    from partyreg.signing import services as signing_services
-
     _request, document = countersigned
     assert check(world, document, bytes(document.pdf)).ok
     signing_services.trusted_authority_set_active(

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from evaluations import services
 from evaluations.models import Criterion
+from evaluations.printing.sheets import ensure_verification_code
 from evaluations.signatures.models import SignedDocument
 from members.models import MemberView
 from partyreg.models import AuditEntry
@@ -179,8 +180,6 @@ def test_an_unsigned_sheets_code_keeps_its_old_ways(world, login, client, commen
     request = submit_comment(world, comment)
     services.comment_certify(actor=world.commune_officer, request=request)
     request.refresh_from_db()
-    from evaluations.printing.sheets import ensure_verification_code
-
     code = ensure_verification_code(request)
     url = reverse("evaluations:sheet_verify", args=[code])
 

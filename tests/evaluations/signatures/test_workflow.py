@@ -13,12 +13,16 @@ from pypdf import PdfReader
 
 from evaluations import services
 from evaluations.models import CommentRequest
+from evaluations.printing import jobs
 from evaluations.printing.sheets import sheet_ensure, sheet_queryset
 from evaluations.signatures.models import DocumentSignature, SignedDocument
+from evaluations.signatures.selectors import signed_sheet_pdf
+from members import signers
 from partyreg.models import AuditEntry
 from partyreg.signing import services as signing_services
 from partyreg.signing.problems import Problem
 from partyreg.signing.verify import verify_pdf
+from tests.members.factories import RoleFactory, UserFactory
 
 from .conftest import another_request, submit_comment
 
@@ -139,8 +143,6 @@ def test_signatures_off_keep_paper(world, signing, comment, settings):
     assert not SignedDocument.objects.exists()
 
     settings.PARTYREG_SIGNING = settings.PARTYREG_SIGNING | {"ENABLED": True}
-    from members import signers
-
     signers.committee_signing_set(
         actor=world.admin, organisation=signer.organisation, enabled=False
     )
@@ -205,8 +207,6 @@ def test_certifying_a_cell_refuses_all_and_keeps_each_refusal_once(world, signin
 
 def test_a_committee_signing_with_a_personal_certificate_refuses_others(world, signing, comment):
     signing.give(world.residence_cell, signing.pki.signer, user=world.residence_secretary)
-    from tests.members.factories import RoleFactory, UserFactory
-
     deputy = UserFactory(username="phobithu")
     RoleFactory(user=deputy, organisation=world.residence_cell, kind="officer")
 
@@ -219,9 +219,6 @@ def test_a_committee_signing_with_a_personal_certificate_refuses_others(world, s
 def test_the_printed_sheet_is_the_signed_document(
     world, signing, comment, django_capture_on_commit_callbacks
 ):
-    from evaluations.printing import jobs
-    from evaluations.signatures.selectors import signed_sheet_pdf
-
     signing.give(world.residence_cell, signing.pki.signer)
     signing.give(world.commune, signing.pki.countersigner)
     request = submit_comment(world, comment)
@@ -243,3 +240,25 @@ def test_the_printed_sheet_is_the_signed_document(
     # Unsigned, the same sheet renders as before.
     full = sheet_queryset().get(pk=request.pk)
     assert sheet_ensure(full)[0].pdf.open("rb").read().startswith(b"%PDF")
+
+
+def test_a_comment_submitted_again_replaces_the_signed_sheet(world, signing, comment):
+    """A comment returned to the cell (another branch adds the step; here the state is set
+    back by hand) and submitted again is signed again; the first signed sheet is kept, replaced."""
+    signer = signing.give(world.residence_cell, signing.pki.signer)
+    request = submit_comment(world, comment)
+    first = SignedDocument.objects.get()
+    CommentRequest.objects.filter(pk=request.pk).update(state=S.REQUESTED)
+
+    submit_comment(world, comment)
+
+    first.refresh_from_db()
+    live = SignedDocument.objects.get(superseded_at__isnull=True)
+    assert first.superseded_at is not None and live != first
+    assert live.verification_code == first.verification_code and live.signatures.count() == 1
+    signers.committee_signing_set(
+        actor=world.admin, organisation=signer.organisation, enabled=False
+    )
+    CommentRequest.objects.filter(pk=request.pk).update(state=S.REQUESTED)
+    submit_comment(world, comment)
+    assert not SignedDocument.objects.filter(superseded_at__isnull=True).exists()
