@@ -89,6 +89,8 @@ def test_the_committee_signs_its_letter_on_the_page(world, login, signing):
     page = client.get(url).content.decode()
     assert "Ký số bằng chứng thư của cấp ủy" in page
 
+    assert login(world.other_secretary).get(url).status_code == 404
+    client = login(world.secretary)
     response = client.post(f"{url}sign/", {"slot": "issuer"})
 
     assert response.status_code == 302 and response.url == url
