@@ -21,6 +21,7 @@ class EvaluationsConfig(AppConfig):
                 "sitting.record": _("Comment sitting recorded"),
                 "grade.record": _("Year-end grade recorded"),
                 "grade.change": _("Year-end grade corrected"),
+                "document.keep": _("Document kept for signing"),
             },
             fields={
                 "year": _("year"),

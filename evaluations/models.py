@@ -15,8 +15,10 @@ from django.utils.translation import pgettext_lazy
 from members.models import Member, Organisation
 from residence.models import Referral
 
-# The reminder switches belong to this app: imported here, by name, so Django registers them.
+# The reminder switches and the signed documents belong to this app: imported here, by name,
+# so Django registers them.
 from .reminders.models import OrganisationReminderSetting  # noqa: F401
+from .signatures.models import DocumentSignature, SignedDocument  # noqa: F401
 
 
 class SheetForm(models.TextChoices):

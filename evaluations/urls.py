@@ -3,6 +3,7 @@ from django.urls import path
 from . import review, views
 from .dashboard import urls as dashboard_urls
 from .printing import urls as printing_urls
+from .signatures import urls as signature_urls
 
 app_name = "evaluations"
 
@@ -23,4 +24,4 @@ urlpatterns = [
     path("requests/<int:pk>/return/", review.comment_return, name="comment_return"),
     path("requests/<int:pk>/grade/", views.grade_record, name="grade_record"),
 ]
-urlpatterns += dashboard_urls.urlpatterns + printing_urls.urlpatterns
+urlpatterns += dashboard_urls.urlpatterns + printing_urls.urlpatterns + signature_urls.urlpatterns

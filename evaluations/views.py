@@ -29,6 +29,7 @@ from .forms import (
     SittingForm,
 )
 from .models import Campaign, CommentRequest, Grade
+from .signatures.selectors import awaits_signature
 
 Side = Organisation.Side
 
@@ -343,6 +344,9 @@ def comment_edit(request, pk: int):
                     _("The comment on %(member)s was sent to the commune committee.")
                     % {"member": comment_request.member},
                 )
+                if awaits_signature(comment_request, "cell"):
+                    # The cell signs outside the site: on to the sheet's download and upload.
+                    return redirect("evaluations:signed_document", "sheet", pk)
                 return redirect(
                     f"{reverse('evaluations:inbox')}?cell={comment_request.residence_cell_id}"
                     f"&year={comment_request.campaign.year}"

@@ -331,3 +331,90 @@ class MemberView(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.member} ({self.get_via_display()})"
+
+
+class CommitteeSigner(models.Model):
+    """A signing certificate (partyreg.signing) a committee signs its documents with.
+
+    Installed by a site administrator (members.signers). ``user``: the one account that signs
+    with it (a personal certificate); empty, anyone acting for the committee does (the
+    committee's own certificate).
+    """
+
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("committee"),
+        on_delete=models.PROTECT,
+        related_name="signers",
+    )
+    credential = models.ForeignKey(
+        "partyreg.SigningCredential",
+        verbose_name=_("signing certificate"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("signs for the committee"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Empty: whoever acts for the committee signs with it."),
+    )
+    active = models.BooleanField(_("active"), default=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("added by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    added_at = models.DateTimeField(_("added at"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("committee signer")
+        verbose_name_plural = _("committee signers")
+        ordering = ["organisation", "-added_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "credential"],
+                condition=Q(active=True),
+                name="committee_signer_active_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} — {self.credential}"
+
+
+class CommitteeSigning(models.Model):
+    """Whether a committee signs its documents electronically. Off (the default, and for a
+    committee without a row) it prints them to be signed on paper."""
+
+    organisation = models.OneToOneField(
+        Organisation,
+        verbose_name=_("committee"),
+        on_delete=models.CASCADE,
+        related_name="signing",
+    )
+    enabled = models.BooleanField(_("signs electronically"), default=False)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("changed by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    changed_at = models.DateTimeField(_("changed at"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("committee's electronic signing")
+        verbose_name_plural = _("committees' electronic signing")
+
+    def __str__(self) -> str:
+        return str(self.organisation)

@@ -397,6 +397,42 @@ def render_pdf(
         return _document(html, resources, stylesheets).write_pdf()
 
 
+# WeasyPrint lays pages out in CSS pixels (96 per inch); PDF counts points (72 per inch).
+POINTS_PER_PX = 0.75
+
+
+def render_pdf_with_boxes(
+    template_name: str, context: dict, *, element_ids, stylesheets=()
+) -> tuple[bytes, dict[str, tuple[int, float, float, float, float]]]:
+    """``render_pdf``, and where each element of ``element_ids`` was laid out: (page index,
+    x1, y1, x2, y2) of its border box in points from the page's lower left corner, the way a
+    PDF (and pyHanko's signature box) counts. An element laid out over two pages is given by
+    its first part; one the document does not have is left out."""
+    html = render_to_string(template_name, context)
+    resources = shared_resources()
+    with _render_lock:
+        document = _document(html, resources, stylesheets)
+        return document.write_pdf(), _element_boxes(document, set(element_ids))
+
+
+def _element_boxes(document, element_ids: set[str]) -> dict:
+    boxes = {}
+    for index, page in enumerate(document.pages):
+        for box in page._page_box.descendants():
+            element = getattr(box, "element", None)
+            name = element.get("id") if element is not None else None
+            if name not in element_ids or name in boxes:
+                continue
+            left, top = box.border_box_x(), box.border_box_y()
+            right, bottom = left + box.border_width(), top + box.border_height()
+            boxes[name] = (
+                index,
+                *(round(v * POINTS_PER_PX, 2) for v in (left, page.height - bottom)),
+                *(round(v * POINTS_PER_PX, 2) for v in (right, page.height - top)),
+            )
+    return boxes
+
+
 def render_pdf_many(
     template_name: str,
     contexts,

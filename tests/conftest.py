@@ -12,6 +12,9 @@ import pytest
 from django.db import connection
 from django.utils import translation
 
+# The signing tests' CA, token and pdfsig, shared by the core's tests and the workflows'.
+pytest_plugins = ["tests.signing_fixtures"]
+
 REQUIRE_SERVICES = os.environ.get("PARTYREG_REQUIRE_SERVICES") == "1"
 CHROMIUM = os.environ.get("PARTYREG_CHROMIUM", "/usr/bin/chromium")
 

@@ -28,6 +28,7 @@ from partyreg.audit import audit_record
 from partyreg.celery import BROKER_ERRORS
 
 from ..models import CommentRequest, PrintJob, PrintJobFile
+from ..signatures.selectors import signed_sheet_pdfs
 from .sheets import sheet_ensure, sheet_queryset
 
 logger = logging.getLogger("partyreg.evaluations.sheets")
@@ -48,6 +49,10 @@ def merge_pdfs(files) -> bytes:
         for file in files:
             source = pikepdf.open(file)
             sources.append(source)
+            if "/AcroForm" in source.Root:
+                # A signed sheet: its stamps drawn into the pages, as printed (a merged file
+                # keeps no signature, and widgets outside a form may not show).
+                source.flatten_annotations(mode="print")
             merged.pages.extend(source.pages)
         out = io.BytesIO()
         merged.save(
@@ -286,13 +291,17 @@ def print_job_chunk(job_id: int, position: int, size: int) -> bool:
         return False
     ids = job.request_ids[position * size : (position + 1) * size]
     by_id = {r.pk: r for r in sheet_queryset().filter(pk__in=ids)}
+    # A signed sheet prints as signed (the merged file keeps the stamps, not the signatures).
+    signed = signed_sheet_pdfs(ids)
     sheets, pending_done, pending_rendered = [], 0, 0
     for request_id in ids:
         request = by_id.get(request_id)
         if request is None:
             continue
         try:
-            sheet, rendered = sheet_ensure(request)
+            sheet, rendered = (
+                (signed[request_id], False) if request_id in signed else sheet_ensure(request)
+            )
         except Exception as error:
             raise SheetFailed(
                 _("The sheet of %(member)s could not be printed (%(error)s).")
@@ -308,7 +317,9 @@ def print_job_chunk(job_id: int, position: int, size: int) -> bool:
     if not sheets:
         raise SheetFailed(_("None of the sheets of this job exists any more."))
 
-    files = [sheet.pdf.open("rb") for sheet in sheets]
+    files = [
+        io.BytesIO(sheet) if isinstance(sheet, bytes) else sheet.pdf.open("rb") for sheet in sheets
+    ]
     try:
         merged = merge_pdfs(files)
     finally:

@@ -35,6 +35,7 @@ from partyreg.web import site_url
 from residence.letters import place_name
 
 from ..models import CommentRequest, CriterionAnswer, PrintedSheet
+from ..signatures.selectors import signed_sheet_ids
 
 logger = logging.getLogger("partyreg.evaluations.sheets")
 
@@ -354,9 +355,10 @@ def sheet_ensure(request: CommentRequest) -> tuple[PrintedSheet, bool]:
 def sheet_render(request_ids) -> int:
     """Bring certified requests' sheets up to date; how many had to be rendered.
 
-    The others (not certified, withdrawn, gone) are left alone.
+    The others (not certified, withdrawn, gone) are left alone, and so are signed sheets: the
+    signed file is what they print (evaluations.signatures).
     """
-    requests = sheet_queryset().filter(
-        pk__in=list(request_ids), state=CommentRequest.State.CERTIFIED
-    )
+    ids = list(request_ids)
+    requests = sheet_queryset().filter(pk__in=ids, state=CommentRequest.State.CERTIFIED)
+    requests = requests.exclude(pk__in=signed_sheet_ids(ids))
     return sum(sheet_ensure(request)[1] for request in requests.order_by("pk"))

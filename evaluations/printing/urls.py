@@ -1,5 +1,5 @@
-"""Printed sheets, their verification page and print jobs, in the evaluations namespace
-(included by evaluations/urls.py)."""
+"""Printed sheets and print jobs, in the evaluations namespace (included by
+evaluations/urls.py). The verification page the sheets' QR code opens is evaluations.signatures'."""
 
 from django.urls import path
 
@@ -7,7 +7,6 @@ from . import views
 
 urlpatterns = [
     path("requests/<int:pk>/sheet.pdf", views.sheet_pdf, name="sheet_pdf"),
-    path("verify/<str:code>/", views.sheet_verify, name="sheet_verify"),
     path("print/", views.printjob_list, name="printjob_list"),
     path("print/new/", views.printjob_new, name="printjob_new"),
     path("print/<int:pk>/", views.printjob_detail, name="printjob_detail"),

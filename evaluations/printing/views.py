@@ -1,8 +1,8 @@
-"""Printed comment sheets: one sheet, print jobs with their progress page, and verification.
+"""Printed comment sheets: one sheet, and print jobs with their progress page.
 
 A print job belongs to the user who started it: everyone else gets 404 for it, whatever their
-role. The verify view is what the QR code on a sheet opens: an authorised user lands on the
-record the sheet was printed from; anyone else sees nothing.
+role. A sheet that was signed (evaluations.signatures) is printed as signed: the file kept with
+its signatures is the one sheet_pdf sends.
 """
 
 from django.contrib import messages
@@ -19,6 +19,7 @@ from partyreg.web import parse_id, pdf_response
 
 from ..models import PrintJob
 from ..selectors import campaign_get
+from ..signatures.selectors import signed_sheet_pdf
 from . import jobs, selectors, sheets
 
 RECENT_JOBS = 50
@@ -47,17 +48,15 @@ def _selection(request):
 
 @login_required
 def sheet_pdf(request, pk: int):
-    """The sheet of one certified comment, rendered now if it is not up to date."""
+    """The sheet of one certified comment: the signed file when it was signed (the electronic
+    original), else rendered now if it is not up to date."""
     comment = selectors.certified_request_get(request.user, pk)
-    sheet, _rendered = sheets.sheet_ensure(comment)
+    content = signed_sheet_pdf(comment)
+    if content is None:
+        sheet, _rendered = sheets.sheet_ensure(comment)
+        content = sheet.pdf.open("rb")
     member_views_record(user=request.user, members=[comment.member], via=MemberView.Via.SHEET)
-    return pdf_response(sheet.pdf.open("rb"), f"phieu-nhan-xet-{comment.pk}")
-
-
-@login_required
-def sheet_verify(request, code: str):
-    comment = selectors.request_for_code(request.user, code)
-    return redirect("evaluations:request_detail", pk=comment.pk)
+    return pdf_response(content, f"phieu-nhan-xet-{comment.pk}")
 
 
 @login_required

@@ -13,6 +13,8 @@ from partyreg.audit import audit_record, changes_between, snapshot
 from .. import handovers, permissions
 from ..models import CommentRequest, CommentReturn, Grade
 from ..printing.sheets import queue_sheet_render
+from ..signatures.refusals import keep_signing_refusals
+from ..signatures.sheets import sheet_certified
 from ._transitions import State, _lock, _refuse_closed, _transition, _user
 
 GRADE_AUDIT_FIELDS = ("level", "points")
@@ -36,6 +38,7 @@ def _check_compared(request: CommentRequest, compared_with: int | None) -> None:
         )
 
 
+@keep_signing_refusals
 @transaction.atomic
 def comment_certify(
     *,
@@ -69,6 +72,7 @@ def comment_certify(
             else ""
         ),
     )
+    sheet_certified(actor=actor, request=certified)
     if render:
         transaction.on_commit(lambda: queue_sheet_render([certified.pk]))
     if notify:
@@ -83,6 +87,7 @@ class BulkCertification:
     left_out: list[CommentRequest]
 
 
+@keep_signing_refusals
 @transaction.atomic
 def comment_certify_many(*, actor, requests) -> BulkCertification:
     """Certifies the submitted comments given, except near-identical ones, which are left out

@@ -13,6 +13,8 @@ from residence.meetings.selectors import attendance_facts
 
 from .. import handovers, permissions, similarity
 from ..models import CommentRequest, Criterion, CriterionAnswer, Sitting
+from ..signatures.refusals import keep_signing_refusals
+from ..signatures.sheets import sheet_submitted
 from ._transitions import State, _lock, _refuse_closed, _transition, _user, _wrong_state
 
 # answers: {criterion id: (level or None, comment)}
@@ -241,6 +243,7 @@ def _submission_fields(actor, request: CommentRequest, written: list[CriterionAn
     }
 
 
+@keep_signing_refusals
 @transaction.atomic
 def comment_submit(
     *,
@@ -281,6 +284,7 @@ def comment_submit(
         note=note,
     )
     _measure_again(submitted)
+    sheet_submitted(actor=actor, request=submitted)
     handovers.comment_submitted(actor=actor, request=submitted)
     return submitted
 

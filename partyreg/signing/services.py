@@ -3,7 +3,8 @@ refused and verified, each with its audit entry.
 
 ``document_sign`` records a refusal and then raises it: called inside a transaction that the
 exception rolls back, the refusal's entry goes with it, so callers catch ``SigningRefused``
-there (or sign before opening their transaction).
+there (or sign before opening their transaction), or write the entry again with
+``signature_refusal_record`` once the transaction is gone (evaluations.signatures.refusals).
 """
 
 import functools
@@ -328,15 +329,13 @@ def document_sign(
             tsa_url=settings.PARTYREG_SIGNING["TSA_URL"] or None,
         )
     except SigningRefused as refusal:
-        with transaction.atomic():
-            audit_record(
-                actor=actor,
-                action="signature.refuse",
-                target=credential,
-                subject=subject,
-                changes={"field": [None, field_name], "problem": [None, refusal.problem.value]},
-                note=str(refusal.problem.label),
-            )
+        signature_refusal_record(
+            actor=actor,
+            credential=credential,
+            subject=subject,
+            field_name=field_name,
+            problem=refusal.problem,
+        )
         raise
     with transaction.atomic():
         audit_record(
@@ -352,6 +351,22 @@ def document_sign(
             },
         )
     return signed
+
+
+@transaction.atomic
+def signature_refusal_record(
+    *, actor, credential: SigningCredential, subject: models.Model, field_name: str, problem
+) -> None:
+    """The audit entry of a signature refused: ``document_sign`` writes it; a caller whose
+    transaction the refusal rolls back writes it again once outside (see the module's note)."""
+    audit_record(
+        actor=actor,
+        action="signature.refuse",
+        target=credential,
+        subject=subject,
+        changes={"field": [None, field_name], "problem": [None, Problem(problem).value]},
+        note=str(Problem(problem).label),
+    )
 
 
 def _signing_certificate_check(credential: SigningCredential, certificate: x509.Certificate):

@@ -31,11 +31,11 @@ def _english_pages(settings):
     settings.LANGUAGE_CODE = "en"
 
 
-# One browser per module: Playwright's sync API keeps an event loop running in this thread while
-# it is open, and code after the browser tests that calls asyncio.run (pyHanko's signing) would
-# find it there.
 @pytest.fixture(scope="module")
 def browser():
+    """Chromium, for one test module: Playwright's event loop runs in this thread while it is
+    open, and code that runs a loop of its own (pyHanko's signing and checking) cannot run here
+    meanwhile; closed after each module, it leaves the tests after it their thread."""
     from playwright.sync_api import sync_playwright
 
     if not os.path.exists(CHROMIUM):

@@ -74,6 +74,10 @@ def cell_pk(t):
     return {"cell_pk": t.residence_cell.pk}
 
 
+def signed_sheet(t):
+    return {"kind": "sheet", "pk": t.certified.pk}
+
+
 NA = METHOD_NOT_ALLOWED
 R = frozenset
 KHOI, COQUAN, PHUONG, CHIBO, DANGVIEN, ADMIN = (R({n}) for n in ROLE_NAMES)
@@ -186,9 +190,18 @@ EXPECTED: dict[str, Url] = {
     "evaluations:comment_return": Url(NA, RESIDENCE, kwargs=pk("open_request")),
     "evaluations:grade_record": Url(NA, WORKPLACE, kwargs=pk("certified")),
     "evaluations:sheet_pdf": Url(COMMITTEE, COMMITTEE, kwargs=pk("certified")),
+    # The certified sheet was kept for signing: its code opens the verification page, public
+    # (without names) to anyone who is not one of its committees, whom it sends to the record.
+    # A code of a sheet never kept is tested in tests/evaluations/signatures.
     "evaluations:sheet_verify": Url(
-        COMMITTEE, COMMITTEE, kwargs=lambda t: {"code": t.certified.verification_code}
+        ALL, ALL, public=True, kwargs=lambda t: {"code": t.certified.verification_code}
     ),
+    "evaluations:signed_document": Url(COMMITTEE, COMMITTEE, kwargs=signed_sheet),
+    # Nobody signs in the walk: the commune is refused with a message, nothing changes.
+    "evaluations:signed_document_sign": Url(NA, PHUONG | ADMIN, kwargs=signed_sheet),
+    "evaluations:signed_document_upload": Url(NA, PHUONG | ADMIN, kwargs=signed_sheet),
+    "evaluations:signed_document_check": Url(NA, COMMITTEE, kwargs=signed_sheet),
+    "evaluations:signed_document_pdf": Url(COMMITTEE, COMMITTEE, kwargs=signed_sheet),
     "evaluations:dashboard_index": Url(COMMITTEE, NA, own=True),
     "evaluations:dashboard": Url(WORKPLACE, NA, kwargs=pk("cell")),
     "evaluations:dashboard_export": Url(WORKPLACE, NA, kwargs=pk("cell")),

@@ -3,8 +3,8 @@
 Tree A and tree B are alike: a supervising bloc with an agency and its cell, a commune with a
 residence cell and an area it covers, a user for every role, a member with a referral carried
 to the cell, a change notice, meetings (one confirmed), a non-participation report, a campaign
-with its comment requests (one certified, with a printed sheet), a print job with a file and a
-member import.
+with its comment requests (one certified, with a printed sheet kept for signing), a print job
+with a file and a member import.
 Every name carries the tree's letter, so a page that leaks one tree to the other shows it.
 
 Every free text (names of organisations, members and users, places, agendas, notices, reports,
@@ -21,6 +21,8 @@ from django.utils import timezone
 
 from evaluations import services as campaign_services
 from evaluations.models import CommentRequest, PrintJob, PrintJobFile
+from evaluations.signatures import services as signature_services
+from evaluations.signatures.sheets import SHEET
 from members.models import Member, MemberImport, Organisation, Role
 from members.services import residence_area_add
 from partyreg.notifications.delivery import notification_send_test
@@ -150,6 +152,9 @@ def build_tree(letter: str, province: Organisation, admin) -> Tree:
         other_comments=f"Nhận xét riêng của tổ {letter} {HOSTILE}",
     )
     assert t.certified.state == CommentRequest.State.CERTIFIED
+    # Its sheet kept for signing (no certificate signs in the walk): the code printed on it
+    # opens the public verification page.
+    signature_services.document_start(actor=admin, doc_type=SHEET, subject=t.certified)
 
     t.print_job = PrintJob.objects.create(
         created_by=secretary,
