@@ -24,17 +24,14 @@ import os
 import re
 
 import pytest
-from django.apps import apps
 from django.contrib.auth import SESSION_KEY
 from django.db import transaction
-from django.test import Client, override_settings
+from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from partyreg.twofactor import client_mark_verified, policy_requires
-
 from .pages import page_problems, prints_hostile_as_text
-from .walk_world import ROLE_NAMES, build_shared, build_tree
+from .walk_world import ROLE_NAMES, logged_in, snapshot
 
 ALL = frozenset(ROLE_NAMES)
 COMMITTEE = frozenset({"khoi", "coquan", "phuong", "chibo", "admin"})
@@ -224,26 +221,6 @@ def test_every_url_is_declared():
 
 # --- the world, the snapshot and the hostile inputs ----------------------------------------------
 
-SNAPSHOT_APPS = ("members", "residence", "evaluations", "partyreg", "otp_totp")
-
-
-def _models():
-    from django.contrib.auth import get_user_model
-
-    models = [get_user_model()]
-    for label in SNAPSHOT_APPS:
-        models.extend(apps.get_app_config(label).get_models())
-    return models
-
-
-def snapshot() -> dict:
-    rows = {}
-    for model in _models():
-        names = [f.attname for f in model._meta.concrete_fields]
-        for values in model.objects.values_list(*names):
-            rows[(model, values[0])] = dict(zip(names, values, strict=True))
-    return rows
-
 
 def changed_rows(before: dict, after: dict) -> list:
     keys = before.keys() | after.keys()
@@ -332,35 +309,6 @@ def readable(response) -> str:
             str(v) for sheet in book for row in sheet.iter_rows(values_only=True) for v in row if v
         )
     return content.decode("utf-8", "replace")
-
-
-@pytest.fixture(scope="module")
-def walk(django_db_setup, django_db_blocker, tmp_path_factory):
-    media = tmp_path_factory.mktemp("walk-media")
-    with (
-        override_settings(MEDIA_ROOT=media),
-        django_db_blocker.unblock(),
-        transaction.atomic(),
-    ):
-        province, admin = build_shared()
-        start = snapshot()
-        a = build_tree("A", province, admin)
-        middle = snapshot()
-        b = build_tree("B", province, admin)
-        # The rows each tree's building wrote are that tree's.
-        a.ids, b.ids = middle.keys() - start.keys(), snapshot().keys() - middle.keys()
-        a.media = b.media = media
-        yield a, b
-        transaction.set_rollback(True)
-
-
-def logged_in(user) -> Client:
-    client = Client()
-    if user is not None:
-        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
-        if policy_requires(user):
-            client_mark_verified(client, user)
-    return client
 
 
 def request(client, method, url, data, before):
