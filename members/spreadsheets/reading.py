@@ -248,6 +248,13 @@ def _plan(columns, raw_rows, *, user) -> ImportPlan:
         def fail(column: Column | None, message: str, number=number, errors=errors) -> None:
             errors.append(RowError(number, column.header if column else "", str(message)))
 
+        if member is not None and not can_change_member(user, member):
+            # Before any other cell is read or compared: whatever the row says, a card outside
+            # the importer's reach gets this one answer, which confirms nothing of the member.
+            fail(COLUMN_BY_FIELD["card_number"], _out_of_reach(card))
+            plan.errors.extend(errors)
+            continue
+
         values: dict[str, Any] = {}
         for column in columns:
             try:
@@ -277,7 +284,7 @@ def _plan(columns, raw_rows, *, user) -> ImportPlan:
                 first_row_of_card[card] = number
 
         if not errors:
-            planned = _plan_row(number, member, values, user=user, fail=fail)
+            planned = _plan_row(number, member, values, fail=fail)
             if not errors:
                 plan.rows.append(planned)
         plan.errors.extend(errors)
@@ -332,7 +339,7 @@ def _read_cell(column: Column, raw, member, choices, workplaces, communes):
     )
 
 
-def _plan_row(number, member, values, *, user, fail) -> PlannedRow:
+def _plan_row(number, member, values, *, fail) -> PlannedRow:
     if member is None:
         candidate = Member(**values)
         if candidate.category != Member.Category.NORMAL and not candidate.category_since:
@@ -374,14 +381,11 @@ def _plan_row(number, member, values, *, user, fail) -> PlannedRow:
         fail(COLUMN_BY_FIELD[name], message)
     if refused:
         return PlannedRow(number, "error", values, member)
-    if not can_change_member(user, member):
-        fail(
-            COLUMN_BY_FIELD["card_number"],
-            _(
-                "The member with card number %(card)s belongs to an organisation outside your "
-                "reach; check the number, or leave this member out of the file."
-            )
-            % {"card": member.card_number},
-        )
-        return PlannedRow(number, "error", values, member)
     return PlannedRow(number, "update", values, member, changes)
+
+
+def _out_of_reach(card: str) -> str:
+    return _(
+        "The member with card number %(card)s belongs to an organisation outside your "
+        "reach; check the number, or leave this member out of the file."
+    ) % {"card": card}

@@ -224,6 +224,59 @@ def test_update_of_a_member_outside_ones_reach_is_an_error(login, world):
     assert "outside your reach" in errors[0]["message"]
 
 
+def test_a_card_outside_ones_reach_confirms_nothing_of_the_other_columns(login, world):
+    """Issue 15, finding 1: a sheet with another organisation's card and a guessed status,
+    residence or workplace, one column at a time, must get the same answer whatever the guess:
+    "unchanged", an error on the guessed column or a workplace accepted because it is the
+    member's own would each confirm it."""
+    client = login(world.secretary)
+    other = world.other_member
+    guesses = {
+        "the true values": {},
+        "a right status": {"status": "Đang sinh hoạt"},
+        "a wrong status": {"status": "Bị khai trừ"},
+        "a right residence": {"residence_commune": world.other_commune.name},
+        "a wrong residence": {"residence_commune": world.commune.name},
+        "the right workplace": {"workplace_org": world.other_cell.name},
+        "a workplace in reach": {"workplace_org": world.cell.name},
+        "an unknown workplace": {"workplace_org": "Chi bộ Không Có"},
+        "a right birth date": {"date_of_birth": other.date_of_birth.strftime("%d/%m/%Y")},
+        "an impossible date": {"date_of_birth": "31/02/1990"},
+        "a new phone": {"phone": "0900000000"},
+    }
+    answers = {}
+    for guess, values in guesses.items():
+        upload(client, xlsx_bytes([existing_row(other, **values)]))
+        summary = MemberImport.objects.latest("pk").summary
+        answers[guess] = (summary["counts"], summary["rows"], summary["errors"])
+    refused = (
+        {"new": 0, "updated": 0, "unchanged": 0, "errors": 1},
+        [],
+        [
+            {
+                "row": 2,
+                "column": "Số thẻ đảng viên",
+                "message": f"The member with card number {other.card_number} belongs to an "
+                "organisation outside your reach; check the number, or leave this member out "
+                "of the file.",
+            }
+        ],
+    )
+    assert {guess: answer for guess, answer in answers.items() if answer != refused} == {}
+
+
+def test_a_card_outside_ones_reach_twice_is_refused_alike_in_both_rows(login, world):
+    client = login(world.secretary)
+    other = world.other_member
+    upload(client, xlsx_bytes([existing_row(other), existing_row(other, status="Bị khai trừ")]))
+    errors = MemberImport.objects.get().summary["errors"]
+    assert [(e["row"], e["column"]) for e in errors] == [
+        (2, "Số thẻ đảng viên"),
+        (3, "Số thẻ đảng viên"),
+    ]
+    assert errors[0]["message"] == errors[1]["message"]
+
+
 def test_import_cannot_change_residence_or_status_of_an_existing_member(login, world):
     # Those go through "Record a change", which tells the residence side; an import must not
     # slip past it.
