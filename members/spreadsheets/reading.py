@@ -31,7 +31,6 @@ from .columns import (
 )
 from .limits import _damaged, check_archive, import_limits
 
-_EXCEL_MAX_ROWS = 1_048_576
 _MAX_ERRORS_KEPT = 1000
 _LOOKUP_CHUNK = 500
 
@@ -190,19 +189,20 @@ def _read_sheet(workbook) -> tuple[list[Column], list[tuple[int, dict[str, Any]]
     for number, values in enumerate(
         sheet.iter_rows(min_row=2, max_col=width, values_only=True), start=2
     ):
-        if number > _EXCEL_MAX_ROWS:
-            raise _damaged()
-        if not any(_text(v) for v in values):
-            continue
-        if len(rows) >= max_rows:
+        # Empty rows count: a million of them cost as much to read as members, so reading
+        # stops at the limit whatever the rows hold.
+        if number - 1 > max_rows:
             raise ValidationError(
                 _(
-                    "The file has more than %(max)d member rows. Split it into files of at most "
-                    "%(max)d rows and import them one by one."
+                    "The file has more than %(max)d rows (empty rows count too). Delete the empty "
+                    "rows, or split the list into files of at most %(max)d rows and import them "
+                    "one by one."
                 )
                 % {"max": max_rows},
                 code="too_many_rows",
             )
+        if not any(_text(v) for v in values):
+            continue
         rows.append((number, {c.field: values[i] for i, c in indexed if i < len(values)}))
     if not rows:
         raise ValidationError(
