@@ -27,7 +27,7 @@ from django.dispatch import receiver
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import urlencode
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -36,6 +36,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .audit import audit_record
+from .web import next_path
 
 # "required": this session must show a code before anything else; "optional": it need not.
 SESSION_KEY = "partyreg_two_factor"
@@ -161,12 +162,8 @@ class TokenForm(forms.Form):
 
 
 def _next_url(request) -> str:
-    candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return candidate
-    return reverse(settings.LOGIN_REDIRECT_URL)
+    candidate = request.POST.get("next") or request.GET.get("next")
+    return next_path(request, candidate, reverse(settings.LOGIN_REDIRECT_URL))
 
 
 def _with_next(url_name: str, next_url: str) -> str:

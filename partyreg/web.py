@@ -1,5 +1,6 @@
-"""What every app's views need and no domain knows: reading ids and years from a request, a
-service's refusal shown as a message or on a form, and PDF responses.
+"""What every app's views need and no domain knows: reading ids and years from a request, where
+a request may send the user next, a service's refusal shown as a message or on a form, and PDF
+responses.
 
 Ids and years come from query strings and forms that anyone can edit: a value that is not a plain
 number in range reads as absent (``None`` or the default), never as an error page. ``str.isdigit``
@@ -12,6 +13,7 @@ import re
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpResponse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 # The largest primary key a bigint column holds.
@@ -43,6 +45,21 @@ def parse_year(value, default: int | None = None) -> int:
         return fallback
     year = int(value)
     return year if FIRST_YEAR <= year <= this_year + 1 else fallback
+
+
+def next_path(request, candidate, default: str) -> str:
+    """Where a request asks to be sent next (a ``next`` field): a path on this site, or
+    ``default``. Never another site ("//evil.example", "/\\evil.example", "https://…"), and
+    never a bare word, which ``redirect()`` would take for a view name."""
+    if (
+        isinstance(candidate, str)
+        and candidate.startswith("/")
+        and url_has_allowed_host_and_scheme(
+            candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+    ):
+        return candidate
+    return default
 
 
 def refusal(error: Exception) -> str:

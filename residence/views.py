@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from members.models import MemberView, Organisation
 from members.selectors import member_get, organisation_choices, own_member
 from members.services import member_views_record
-from partyreg.web import apply_validation_error, parse_ids, pdf_response, refusal
+from partyreg.web import apply_validation_error, next_path, parse_ids, pdf_response, refusal
 
 from . import permissions, selectors, services
 from .forms import AssignForm, ChangeForm, CloseForm, ReferralFilter, ReportForm
@@ -77,9 +77,9 @@ def referral_list(request, side: str):
 def referral_bulk(request, side: str):
     """Receive or assign many referrals at once, from the residence list's checkboxes."""
     _side_or_404(request.user, side)
-    back = request.POST.get("next") or reverse("residence:referral_list", args=[side])
-    if not back.startswith("/"):
-        back = reverse("residence:referral_list", args=[side])
+    back = next_path(
+        request, request.POST.get("next"), reverse("residence:referral_list", args=[side])
+    )
     ids = parse_ids(request.POST.getlist("ids"))
     action = request.POST.get("action")
     if not ids:

@@ -191,7 +191,16 @@ def test_logout_is_reachable_before_the_code(client):
 
 
 @pytest.mark.parametrize(
-    "next_url", ["https://evil.example/", "//evil.example/", "javascript:alert(1)"]
+    "next_url",
+    [
+        "https://evil.example/",
+        "//evil.example/",
+        "/\\evil.example/",
+        "javascript:alert(1)",
+        # A bare word is no path: redirect() took it for a view name and failed (a 500).
+        "²",
+        "logout",
+    ],
 )
 def test_the_code_page_never_sends_elsewhere(client, next_url):
     admin = UserFactory(username="quantri", is_superuser=True, is_staff=True)
