@@ -1,6 +1,6 @@
 """What every app's views need and no domain knows: reading ids and years from a request, where
-a request may send the user next, a service's refusal shown as a message or on a form, and PDF
-responses.
+a request may send the user next, the client's address, a service's refusal shown as a message
+or on a form, and PDF responses.
 
 Ids and years come from query strings and forms that anyone can edit: a value that is not a plain
 number in range reads as absent (``None`` or the default), never as an error page. ``str.isdigit``
@@ -8,8 +8,10 @@ is not enough: it accepts "²" and other digits that ``int`` refuses, and a numb
 the database's bigint makes PostgreSQL fail the query.
 """
 
+import ipaddress
 import re
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpResponse
 from django.utils import timezone
@@ -60,6 +62,28 @@ def next_path(request, candidate, default: str) -> str:
     ):
         return candidate
     return default
+
+
+def client_address(request) -> str | None:
+    """The address of the browser, for the login lock-out (``AXES_CLIENT_IP_CALLABLE``).
+
+    Behind ``settings.PARTYREG_TRUSTED_PROXIES`` reverse proxies, each of which appends the
+    address it was reached from to X-Forwarded-For, the browser's address is that many entries
+    from the right: what stands further left was written by the client and proves nothing.
+    Without trusted proxies the header is ignored. A header with fewer entries, or a bad one
+    where a proxy writes, falls back to the address of the connection.
+    """
+    remote = request.META.get("REMOTE_ADDR")
+    proxies = settings.PARTYREG_TRUSTED_PROXIES
+    if proxies <= 0:
+        return remote
+    chain = [entry.strip() for entry in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    if len(chain) < proxies:
+        return remote
+    try:
+        return str(ipaddress.ip_address(chain[-proxies]))
+    except ValueError:
+        return remote
 
 
 def refusal(error: Exception) -> str:
