@@ -3,9 +3,11 @@
 Every user may enrol an authenticator app from the account menu. Users the policy names
 (``settings.PARTYREG_TWO_FACTOR_POLICY``: site administrators and supervising staff) must: after
 the password they reach nothing but the code page (or the enrolment page, when they have no
-device yet) and logout. Whether a session needs a code is decided once, at login, and kept in the
-session, so ordinary requests cost no query; a verified session carries the device's id, as
-django-otp's own ``login`` leaves it.
+device yet) and logout. The policy is asked on every request of a session that has not shown a
+code, so a role granted while signed in asks for the code at once; it reads the user's roles,
+which the request's own scoping loads anyway (``members.scoping.user_roles``, once per request).
+A user who turned two-factor login on is asked at login (kept in the session); a verified
+session carries the device's id, as django-otp's own ``login`` leaves it.
 """
 
 import base64
@@ -255,6 +257,10 @@ class TwoFactorRequiredMiddleware:
                 # A session from before two-factor login existed: decide now, once.
                 decision = "required" if session_needs_code(user) else "optional"
                 request.session[SESSION_KEY] = decision
+            elif decision != "required" and policy_requires(user):
+                # A role or the admin flag granted since login: the policy, not the login,
+                # decides.
+                decision = request.session[SESSION_KEY] = "required"
             if decision == "required" and not self._allowed(request.path_info):
                 if request.headers.get("HX-Request"):
                     # A fragment a code page fetches (the bell): nothing until the code, and
