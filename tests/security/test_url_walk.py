@@ -12,9 +12,9 @@ module. Each URL pattern is filled with ids of tree A's objects and requested (G
   read back) and no row of tree B changes.
 
 Every answer, to anyone, carries the security headers (CSP without inline script, frames
-refused) and, when it is HTML, no inline script, handler or style (pages.py); every free text of
-the world ends in HTML and script, which no page may carry as markup and every PDF that names a
-member prints as text.
+refused), every answer to a signed-in user forbids caches to keep it, and an HTML answer has no
+inline script, handler or style (pages.py); every free text of the world ends in HTML and
+script, which no page may carry as markup and every PDF that names a member prints as text.
 
 A URL added to the site without an entry in ``EXPECTED`` fails ``test_every_url_is_declared``.
 """
@@ -385,7 +385,7 @@ def test_url(name, walk, db, settings):
         for method, data in (("GET", {}), ("POST", hostile_form(a))):
             response, text, changes = request(client, method, url, data, world)
             who = f"{b.users[role].username} (tree B) {method}"
-            problems.extend(f"{who}: {p}" for p in page_problems(response, text))
+            problems.extend(f"{who}: {p}" for p in page_problems(response, text, signed_in=True))
             if not (expected.own or expected.public) and not refused(response):
                 problems.append(f"{who}: {response.status_code}, expected 403/404")
             if leak := leaked(text, a):
@@ -400,7 +400,7 @@ def test_url(name, walk, db, settings):
             response, text, changes = request(client, method, url, data, world)
             who = f"{role} (tree A) {method}"
             observed[(role, method)] = response.status_code
-            problems.extend(f"{who}: {p}" for p in page_problems(response, text))
+            problems.extend(f"{who}: {p}" for p in page_problems(response, text, signed_in=True))
             if (
                 response.get("Content-Type", "").startswith("application/pdf")
                 and leaked(text, a)
