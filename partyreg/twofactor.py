@@ -11,6 +11,7 @@ session carries the device's id, as django-otp's own ``login`` leaves it.
 """
 
 import base64
+import re
 from io import BytesIO
 
 import django_otp
@@ -158,7 +159,8 @@ class TokenForm(forms.Form):
 
     def clean_token(self):
         token = self.cleaned_data["token"].replace(" ", "")
-        if not token.isdigit() or len(token) != 6:
+        # ASCII digits: isdigit() also takes "²", which no authenticator shows.
+        if not re.fullmatch(r"[0-9]{6}", token):
             raise ValidationError(_("Type the six digits the app shows, without letters."))
         return token
 

@@ -13,7 +13,14 @@ from django.views.decorators.http import require_POST
 from members.models import MemberView, Organisation
 from members.selectors import member_get, organisation_choices, own_member
 from members.services import member_views_record
-from partyreg.web import apply_validation_error, next_path, parse_ids, pdf_response, refusal
+from partyreg.web import (
+    apply_validation_error,
+    next_path,
+    parse_id,
+    parse_ids,
+    pdf_response,
+    refusal,
+)
 
 from . import permissions, selectors, services
 from .forms import AssignForm, ChangeForm, CloseForm, ReferralFilter, ReportForm
@@ -99,10 +106,9 @@ def referral_bulk(request, side: str):
                 request, _("Receipt recorded for %(count)d referrals.") % {"count": len(done)}
             )
         elif action == "assign":
-            cell = selectors.residence_cells_for(request.user).filter(
-                pk=request.POST.get("residence_cell") or 0
+            cell = selectors.residence_cell_for(
+                request.user, parse_id(request.POST.get("residence_cell"))
             )
-            cell = cell.first()
             if cell is None:
                 raise ValidationError(_("Choose the residence cell to assign the members to."))
             done = services.referral_assign_many(
@@ -252,7 +258,8 @@ def referral_issue_many(request):
     organisations = organisation_choices(request.user, None).exclude(
         kind__in=["commune", "residence_cell"]
     )
-    organisation = organisations.filter(pk=request.GET.get("organisation") or 0).first()
+    organisation_id = parse_id(request.GET.get("organisation"))
+    organisation = organisations.filter(pk=organisation_id).first() if organisation_id else None
     if request.method == "POST":
         ids = parse_ids(request.POST.getlist("ids"))
         members = list(selectors.members_in_workplace_scope(request.user).filter(pk__in=ids))

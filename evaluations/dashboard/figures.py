@@ -219,7 +219,8 @@ class Dashboard:
 def natural(label: str) -> tuple:
     """A sort key that puts "Tổ dân phố 2" before "Tổ dân phố 10"."""
     return tuple(
-        (0, int(part), "") if part.isdigit() else (1, 0, part)
+        # isdecimal, not isdigit: "²" is a digit that int() refuses.
+        (0, int(part), "") if part.isdecimal() else (1, 0, part)
         for part in re.split(r"(\d+)", label.casefold())
         if part
     )

@@ -107,6 +107,14 @@ def test_the_client_address(rf, settings, proxies, forwarded, expected):
     assert client_address(request) == expected
 
 
+@pytest.mark.postgres
+def test_an_overlong_user_name_is_refused_not_a_server_error(client):
+    # Found by the odd-input walk: the failed attempt was stored with its name, 255 at most.
+    response = client.post(reverse("login"), {"username": "x" * 300, "password": "p"})
+    assert response.status_code == 200
+    assert response.context["form"].errors
+
+
 def test_logout_ends_the_session(client):
     user = UserFactory(username="thu")
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
