@@ -16,7 +16,7 @@ from members.ordering import parent_path
 from members.permissions import can_view_member
 from members.selectors import residence_cell_get
 from partyreg.text import natural_key
-from partyreg.web import apply_validation_error, parse_id, parse_year, refusal
+from partyreg.web import apply_validation_error, next_path, parse_id, parse_year, refusal
 from residence.meetings.selectors import attendance_facts, meetings_required
 
 from . import permissions, selectors, services, similarity
@@ -270,10 +270,8 @@ def sitting_create(request, cell_pk: int):
                 _("Sitting of %(date)s recorded. You can now submit comments agreed in it.")
                 % {"date": sitting.held_on.strftime("%d/%m/%Y")},
             )
-            back = request.GET.get("next", "")
-            if back.startswith("/") and not back.startswith("//"):
-                return redirect(back)
-            return redirect(f"{reverse('evaluations:inbox')}?cell={cell.pk}&year={sitting.year}")
+            inbox = f"{reverse('evaluations:inbox')}?cell={cell.pk}&year={sitting.year}"
+            return redirect(next_path(request, request.GET.get("next"), inbox))
     return render(request, "evaluations/sitting_create.html", {"cell": cell, "form": form})
 
 

@@ -83,6 +83,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "partyreg.middleware.PrivateCacheMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "partyreg.twofactor.TwoFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -198,6 +199,11 @@ LOGOUT_REDIRECT_URL = "login"
 AXES_FAILURE_LIMIT = env_int("PARTYREG_LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("PARTYREG_LOGIN_COOLOFF_MINUTES", 30))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Reverse proxies in front of the site that append the client's address to X-Forwarded-For
+# (one for the documented TLS proxy). 0: the header is ignored, the connection's address is the
+# client's. Behind a proxy left at 0, every client shares the proxy's address.
+PARTYREG_TRUSTED_PROXIES = env_int("PARTYREG_TRUSTED_PROXIES", 0)
+AXES_CLIENT_IP_CALLABLE = "partyreg.web.client_address"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False

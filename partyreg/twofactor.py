@@ -3,12 +3,15 @@
 Every user may enrol an authenticator app from the account menu. Users the policy names
 (``settings.PARTYREG_TWO_FACTOR_POLICY``: site administrators and supervising staff) must: after
 the password they reach nothing but the code page (or the enrolment page, when they have no
-device yet) and logout. Whether a session needs a code is decided once, at login, and kept in the
-session, so ordinary requests cost no query; a verified session carries the device's id, as
-django-otp's own ``login`` leaves it.
+device yet) and logout. The policy is asked on every request of a session that has not shown a
+code, so a role granted while signed in asks for the code at once; it reads the user's roles,
+which the request's own scoping loads anyway (``members.scoping.user_roles``, once per request).
+A user who turned two-factor login on is asked at login (kept in the session); a verified
+session carries the device's id, as django-otp's own ``login`` leaves it.
 """
 
 import base64
+import re
 from io import BytesIO
 
 import django_otp
@@ -27,7 +30,7 @@ from django.dispatch import receiver
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import urlencode
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -36,6 +39,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .audit import audit_record
+from .web import next_path
 
 # "required": this session must show a code before anything else; "optional": it need not.
 SESSION_KEY = "partyreg_two_factor"
@@ -155,18 +159,15 @@ class TokenForm(forms.Form):
 
     def clean_token(self):
         token = self.cleaned_data["token"].replace(" ", "")
-        if not token.isdigit() or len(token) != 6:
+        # ASCII digits: isdigit() also takes "²", which no authenticator shows.
+        if not re.fullmatch(r"[0-9]{6}", token):
             raise ValidationError(_("Type the six digits the app shows, without letters."))
         return token
 
 
 def _next_url(request) -> str:
-    candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return candidate
-    return reverse(settings.LOGIN_REDIRECT_URL)
+    candidate = request.POST.get("next") or request.GET.get("next")
+    return next_path(request, candidate, reverse(settings.LOGIN_REDIRECT_URL))
 
 
 def _with_next(url_name: str, next_url: str) -> str:
@@ -258,6 +259,10 @@ class TwoFactorRequiredMiddleware:
                 # A session from before two-factor login existed: decide now, once.
                 decision = "required" if session_needs_code(user) else "optional"
                 request.session[SESSION_KEY] = decision
+            elif decision != "required" and policy_requires(user):
+                # A role or the admin flag granted since login: the policy, not the login,
+                # decides.
+                decision = request.session[SESSION_KEY] = "required"
             if decision == "required" and not self._allowed(request.path_info):
                 if request.headers.get("HX-Request"):
                     # A fragment a code page fetches (the bell): nothing until the code, and

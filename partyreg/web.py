@@ -1,5 +1,6 @@
-"""What every app's views need and no domain knows: reading ids and years from a request, a
-service's refusal shown as a message or on a form, and PDF responses.
+"""What every app's views need and no domain knows: reading ids and years from a request, where
+a request may send the user next, the client's address, a service's refusal shown as a message
+or on a form, and PDF responses.
 
 Ids and years come from query strings and forms that anyone can edit: a value that is not a plain
 number in range reads as absent (``None`` or the default), never as an error page. ``str.isdigit``
@@ -7,12 +8,14 @@ is not enough: it accepts "²" and other digits that ``int`` refuses, and a numb
 the database's bigint makes PostgreSQL fail the query.
 """
 
+import ipaddress
 import re
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpResponse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 # The largest primary key a bigint column holds.
@@ -50,6 +53,43 @@ def site_url(path: str = "") -> str:
     """``path`` on the site's own address (PARTYREG_SITE_URL), for links that leave the browser:
     e-mail, printed sheets, QR codes."""
     return settings.PARTYREG["SITE_URL"].rstrip("/") + path
+
+
+def next_path(request, candidate, default: str) -> str:
+    """Where a request asks to be sent next (a ``next`` field): a path on this site, or
+    ``default``. Never another site ("//evil.example", "/\\evil.example", "https://…"), and
+    never a bare word, which ``redirect()`` would take for a view name."""
+    if (
+        isinstance(candidate, str)
+        and candidate.startswith("/")
+        and url_has_allowed_host_and_scheme(
+            candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+    ):
+        return candidate
+    return default
+
+
+def client_address(request) -> str | None:
+    """The address of the browser, for the login lock-out (``AXES_CLIENT_IP_CALLABLE``).
+
+    Behind ``settings.PARTYREG_TRUSTED_PROXIES`` reverse proxies, each of which appends the
+    address it was reached from to X-Forwarded-For, the browser's address is that many entries
+    from the right: what stands further left was written by the client and proves nothing.
+    Without trusted proxies the header is ignored. A header with fewer entries, or a bad one
+    where a proxy writes, falls back to the address of the connection.
+    """
+    remote = request.META.get("REMOTE_ADDR")
+    proxies = settings.PARTYREG_TRUSTED_PROXIES
+    if proxies <= 0:
+        return remote
+    chain = [entry.strip() for entry in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    if len(chain) < proxies:
+        return remote
+    try:
+        return str(ipaddress.ip_address(chain[-proxies]))
+    except ValueError:
+        return remote
 
 
 def refusal(error: Exception) -> str:

@@ -151,6 +151,11 @@ def with_proposals(referrals, cells: list[Organisation]) -> list[Referral]:
     return rows
 
 
+def residence_cell_for(user, pk: int | None) -> Organisation | None:
+    """One of ``residence_cells_for(user)``, or None."""
+    return residence_cells_for(user).filter(pk=pk).first() if pk else None
+
+
 def organisations_for_side(user, side: str):
     kinds = (
         [Organisation.Kind.SUPERVISING, Organisation.Kind.GRASSROOTS, Organisation.Kind.CELL]

@@ -14,7 +14,14 @@ from members.models import MemberView, Organisation
 from members.ordering import in_tree_order
 from members.selectors import member_get, organisation_choices, own_member
 from members.services import member_views_record
-from partyreg.web import apply_validation_error, parse_id, parse_ids, pdf_response, refusal
+from partyreg.web import (
+    apply_validation_error,
+    next_path,
+    parse_id,
+    parse_ids,
+    pdf_response,
+    refusal,
+)
 
 from . import permissions, selectors, services
 from .forms import AssignForm, ChangeForm, CloseForm, ReferralFilter, ReportForm
@@ -80,9 +87,9 @@ def referral_list(request, side: str):
 def referral_bulk(request, side: str):
     """Receive or assign many referrals at once, from the residence list's checkboxes."""
     _side_or_404(request.user, side)
-    back = request.POST.get("next") or reverse("residence:referral_list", args=[side])
-    if not back.startswith("/"):
-        back = reverse("residence:referral_list", args=[side])
+    back = next_path(
+        request, request.POST.get("next"), reverse("residence:referral_list", args=[side])
+    )
     ids = parse_ids(request.POST.getlist("ids"))
     action = request.POST.get("action")
     if not ids:
@@ -102,10 +109,9 @@ def referral_bulk(request, side: str):
                 request, _("Receipt recorded for %(count)d referrals.") % {"count": len(done)}
             )
         elif action == "assign":
-            cell = selectors.residence_cells_for(request.user).filter(
-                pk=parse_id(request.POST.get("residence_cell")) or 0
+            cell = selectors.residence_cell_for(
+                request.user, parse_id(request.POST.get("residence_cell"))
             )
-            cell = cell.first()
             if cell is None:
                 raise ValidationError(_("Choose the residence cell to assign the members to."))
             done = services.referral_assign_many(
@@ -291,7 +297,8 @@ def referral_issue_many(request):
     organisations = organisation_choices(request.user, None).exclude(
         kind__in=["commune", "residence_cell"]
     )
-    organisation = organisations.filter(pk=request.GET.get("organisation") or 0).first()
+    organisation_id = parse_id(request.GET.get("organisation"))
+    organisation = organisations.filter(pk=organisation_id).first() if organisation_id else None
     if request.method == "POST":
         ids = parse_ids(request.POST.getlist("ids"))
         members = list(selectors.members_in_workplace_scope(request.user).filter(pk__in=ids))

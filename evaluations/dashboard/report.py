@@ -5,15 +5,11 @@ formatted in per cent. The report is an official document in the Party layout (G
 36-HD/VPTW): its wording is fixed Vietnamese text, like every printed form of the site.
 """
 
-import io
-
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.styles import Font, PatternFill
-from openpyxl.utils import get_column_letter
 
 from members.models import Organisation
+from partyreg import xlsx
 from partyreg.pdf import render_pdf
 from partyreg.text import vn_number
 from residence.meetings.selectors import meetings_required
@@ -31,63 +27,55 @@ Side = Organisation.Side
 
 REPORT_TEMPLATE = "evaluations/report_pdf.html"
 PERCENT = "0%"
+DATE = "DD/MM/YYYY"
 FILLS = {
-    "bad": PatternFill("solid", fgColor="F8D7DA"),
-    "warn": PatternFill("solid", fgColor="FFF3CD"),
+    "bad": xlsx.fill("F8D7DA"),
+    "warn": xlsx.fill("FFF3CD"),
 }
 SHEET_TITLES = {
     Side.WORKPLACE: "Noi cong tac",
     Side.RESIDENCE: "Noi cu tru",
 }
-BOLD = Font(bold=True)
-
-
-def _save(book: Workbook) -> bytes:
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
-
-
-def _widths(sheet, widths: list[int]) -> None:
-    for i, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(i)].width = width
 
 
 def dashboard_xlsx(board: Dashboard) -> bytes:
     """One sheet per table of the page: the organisation column, then the page's columns."""
-    book = Workbook()
-    book.remove(book.active)
+    book = xlsx.workbook()
     for table in board.tables:
-        sheet = book.create_sheet(SHEET_TITLES[table.side])
-        sheet.append([f"{board.organisation.name} — {board.year}"])
-        sheet["A1"].font = BOLD
-        sheet.append([_("Organisation"), *(str(c.label) for c in table.columns)])
-        for cell in sheet[2]:
-            cell.font = BOLD
+        sheet = xlsx.add_sheet(
+            book,
+            SHEET_TITLES[table.side],
+            widths=[44] + [12] * len(table.columns),
+            freeze="B3",
+        )
+        xlsx.append(sheet, [f"{board.organisation.name} — {board.year}"], bold=True)
+        xlsx.append(sheet, [_("Organisation"), *(str(c.label) for c in table.columns)], bold=True)
         for row in [*table.rows, table.total]:
-            sheet.append([row.label, *(row.values[c.key] for c in table.columns)])
-            line = sheet.max_row
-            for i, column in enumerate(table.columns, start=2):
-                cell = sheet.cell(line, i)
-                if column.rate:
-                    cell.number_format = PERCENT
-                    fill = FILLS.get(band(row.values[column.key]))
-                    if fill:
-                        cell.fill = fill
-        for cell in sheet[sheet.max_row]:
-            cell.font = BOLD
-        sheet.freeze_panes = "B3"
-        _widths(sheet, [44] + [12] * len(table.columns))
-    return _save(book)
+            total = row is table.total
+            cells = [xlsx.cell(sheet, row.label, bold=total)]
+            for column in table.columns:
+                value = row.values[column.key]
+                cells.append(
+                    xlsx.cell(
+                        sheet,
+                        value,
+                        bold=total,
+                        number_format=PERCENT if column.rate else None,
+                        fill=FILLS.get(band(value)) if column.rate else None,
+                    )
+                )
+            xlsx.append(sheet, cells)
+    return xlsx.save(book)
 
 
 def members_xlsx(organisation: Organisation, year: int, rows: list[MemberRow]) -> bytes:
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "Dang vien"
-    sheet.append([f"{organisation.name} — {year}"])
-    sheet["A1"].font = BOLD
-    sheet.append(
+    book = xlsx.workbook()
+    sheet = xlsx.add_sheet(
+        book, "Dang vien", widths=[28, 28, 24, 18, 28, 12, 12, 9, 9, 20, 12, 12], freeze="B3"
+    )
+    xlsx.append(sheet, [f"{organisation.name} — {year}"], bold=True)
+    xlsx.append(
+        sheet,
         [
             str(MEMBER_COLUMNS[0][1]),
             _("Workplace"),
@@ -101,32 +89,28 @@ def members_xlsx(organisation: Organisation, year: int, rows: list[MemberRow]) -
             str(MEMBER_COLUMNS[4][1]),
             _("Near-identical"),
             str(MEMBER_COLUMNS[5][1]),
-        ]
+        ],
+        bold=True,
     )
-    for cell in sheet[2]:
-        cell.font = BOLD
     for r in rows:
-        sheet.append(
+        xlsx.append(
+            sheet,
             [
                 r.name,
                 r.workplace,
                 r.category,
                 r.referral_state_label,
                 r.residence,
-                r.due_on,
-                r.presented_on,
+                xlsx.cell(sheet, r.due_on, number_format=DATE),
+                xlsx.cell(sheet, r.presented_on, number_format=DATE),
                 r.invited,
                 r.present,
                 r.comment_state_label,
                 _("yes") if r.near_identical else "",
                 r.notices_open,
-            ]
+            ],
         )
-        for column in (6, 7):
-            sheet.cell(sheet.max_row, column).number_format = "DD/MM/YYYY"
-    sheet.freeze_panes = "B3"
-    _widths(sheet, [28, 28, 24, 18, 28, 12, 12, 9, 9, 20, 12, 12])
-    return _save(book)
+    return xlsx.save(book)
 
 
 # --- The yearly report ------------------------------------------------------------------------

@@ -8,6 +8,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from partyreg.web import parse_id
+
 from . import scan as reminders
 from . import switches
 
@@ -21,7 +23,8 @@ def reminder_settings(request):
     if chosen:
         # An organisation the user does not act for is answered like one that does not exist,
         # never silently swapped for another (a POST would change the wrong organisation).
-        organisation = next((o for o in organisations if str(o.pk) == chosen), None)
+        chosen_id = parse_id(chosen)
+        organisation = next((o for o in organisations if o.pk == chosen_id), None)
         if organisation is None:
             raise Http404
     else:

@@ -32,7 +32,6 @@ from .columns import (
 )
 from .limits import _damaged, check_archive, import_limits
 
-_EXCEL_MAX_ROWS = 1_048_576
 _MAX_ERRORS_KEPT = 1000
 _LOOKUP_CHUNK = 500
 
@@ -195,19 +194,20 @@ def _read_sheet(workbook) -> tuple[list[Column], list[tuple[int, dict[str, Any]]
     for number, values in enumerate(
         sheet.iter_rows(min_row=2, max_col=width, values_only=True), start=2
     ):
-        if number > _EXCEL_MAX_ROWS:
-            raise _damaged()
-        if not any(_text(v) for v in values):
-            continue
-        if len(rows) >= max_rows:
+        # Empty rows count: a million of them cost as much to read as members, so reading
+        # stops at the limit whatever the rows hold.
+        if number - 1 > max_rows:
             raise ValidationError(
                 _(
-                    "The file has more than %(max)d member rows. Split it into files of at most "
-                    "%(max)d rows and import them one by one."
+                    "The file has more than %(max)d rows (empty rows count too). Delete the empty "
+                    "rows, or split the list into files of at most %(max)d rows and import them "
+                    "one by one."
                 )
                 % {"max": max_rows},
                 code="too_many_rows",
             )
+        if not any(_text(v) for v in values):
+            continue
         rows.append((number, {c.field: values[i] for i, c in indexed if i < len(values)}))
     if not rows:
         raise ValidationError(
@@ -260,6 +260,13 @@ def _plan(columns, raw_rows, *, user) -> ImportPlan:
         def fail(column: Column | None, message: str, number=number, errors=errors) -> None:
             errors.append(RowError(number, column.header if column else "", str(message)))
 
+        if member is not None and not can_change_member(user, member):
+            # Before any other cell is read or compared: whatever the row says, a card outside
+            # the importer's reach gets this one answer, which confirms nothing of the member.
+            fail(COLUMN_BY_FIELD["card_number"], _out_of_reach(card))
+            plan.errors.extend(errors)
+            continue
+
         values: dict[str, Any] = {}
         for column in read_columns:
             try:
@@ -287,7 +294,7 @@ def _plan(columns, raw_rows, *, user) -> ImportPlan:
                 first_row_of_card[card] = number
 
         if not errors:
-            planned = _plan_row(number, member, values, user=user, fail=fail)
+            planned = _plan_row(number, member, values, fail=fail)
             if not errors:
                 plan.rows.append(planned)
         plan.errors.extend(errors)
@@ -355,7 +362,7 @@ def _read_organisation(column: Column, row: dict, member, workplaces, communes):
     )
 
 
-def _plan_row(number, member, values, *, user, fail) -> PlannedRow:
+def _plan_row(number, member, values, *, fail) -> PlannedRow:
     if member is None:
         candidate = Member(**values)
         if candidate.category != Member.Category.NORMAL and not candidate.category_since:
@@ -397,14 +404,11 @@ def _plan_row(number, member, values, *, user, fail) -> PlannedRow:
         fail(COLUMN_BY_FIELD[name], message)
     if refused:
         return PlannedRow(number, "error", values, member)
-    if not can_change_member(user, member):
-        fail(
-            COLUMN_BY_FIELD["card_number"],
-            _(
-                "The member with card number %(card)s belongs to an organisation outside your "
-                "reach; check the number, or leave this member out of the file."
-            )
-            % {"card": member.card_number},
-        )
-        return PlannedRow(number, "error", values, member)
     return PlannedRow(number, "update", values, member, changes)
+
+
+def _out_of_reach(card: str) -> str:
+    return _(
+        "The member with card number %(card)s belongs to an organisation outside your "
+        "reach; check the number, or leave this member out of the file."
+    ) % {"card": card}

@@ -268,6 +268,16 @@ def test_settings_read_workflow_numbers_from_the_environment(tmp_path):
     assert values["PARTYREG"]["COMMENT_DEADLINE_DAYS"] == 10
 
 
+def test_settings_read_the_trusted_proxies_from_the_environment(tmp_path):
+    names = ["PARTYREG_TRUSTED_PROXIES", "AXES_CLIENT_IP_CALLABLE"]
+    assert settings_in_subprocess(tmp_path, names) == {
+        "PARTYREG_TRUSTED_PROXIES": 0,
+        "AXES_CLIENT_IP_CALLABLE": "partyreg.web.client_address",
+    }
+    values = settings_in_subprocess(tmp_path, names, PARTYREG_TRUSTED_PROXIES="1")
+    assert values["PARTYREG_TRUSTED_PROXIES"] == 1
+
+
 def test_production_without_secret_key_refuses_to_start(tmp_path):
     result = run_python("import django; django.setup()", tmp_path, DJANGO_PRODUCTION="1")
 

@@ -63,9 +63,18 @@ def header_problems(response) -> list[str]:
     return problems
 
 
-def page_problems(response, text: str) -> list[str]:
+def cache_problems(response) -> list[str]:
+    """An answer to a signed-in user is kept by no cache (issue 15, finding 9)."""
+    directives = {d.strip().split("=")[0] for d in response.get("Cache-Control", "").split(",")}
+    missing = {"no-store", "private"} - directives
+    return [f"Cache-Control lacks {sorted(missing)}"] if missing else []
+
+
+def page_problems(response, text: str, *, signed_in: bool = False) -> list[str]:
     """What is wrong with one answer of the site (any status, any content type)."""
     problems = header_problems(response)
+    if signed_in:
+        problems.extend(cache_problems(response))
     if response.get("Content-Type", "").startswith("text/html") and text:
         scanner = Scanner()
         scanner.feed(text)

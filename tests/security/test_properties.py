@@ -181,6 +181,9 @@ def test_reading_a_member_file_never_fails_badly_and_writes_nothing(world, rows)
 
 @settings(max_examples=200, deadline=None)
 @given(token=st.text(max_size=12))
+@example(token="²²²²²²")
+@example(token="١٢٣٤٥٦")
+@example(token="12 34 56")
 def test_the_code_form_accepts_six_digits_and_nothing_else(token):
     form = TokenForm({"token": token}, submit_label="ok")
     digits = token.strip().replace(" ", "")

@@ -16,7 +16,13 @@ from members.models import Organisation, Role
 from members.permissions import must_use_two_factor
 from partyreg.models import AuditEntry
 from partyreg.twofactor import totp_device_create
-from tests.members.factories import PASSWORD, OrganisationFactory, RoleFactory, UserFactory
+from tests.members.factories import (
+    PASSWORD,
+    MemberFactory,
+    OrganisationFactory,
+    RoleFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -191,7 +197,16 @@ def test_logout_is_reachable_before_the_code(client):
 
 
 @pytest.mark.parametrize(
-    "next_url", ["https://evil.example/", "//evil.example/", "javascript:alert(1)"]
+    "next_url",
+    [
+        "https://evil.example/",
+        "//evil.example/",
+        "/\\evil.example/",
+        "javascript:alert(1)",
+        # A bare word is no path: redirect() took it for a view name and failed (a 500).
+        "²",
+        "logout",
+    ],
 )
 def test_the_code_page_never_sends_elsewhere(client, next_url):
     admin = UserFactory(username="quantri", is_superuser=True, is_staff=True)
@@ -210,6 +225,49 @@ def test_the_code_is_asked_again_at_the_next_login(client):
     client.post(reverse("logout"))
     log_in(client, user)
     assert client.get(reverse("home")).url.startswith(reverse("two_factor_verify"))
+
+
+# --- decided on every request, not once at login (issue 15, finding 5) -----------------------
+
+
+def test_a_supervising_role_granted_while_signed_in_asks_for_the_code_at_once(client):
+    bloc = OrganisationFactory(name="Khối các cơ quan", kind=K.SUPERVISING)
+    agency = OrganisationFactory(kind=K.GRASSROOTS, parent=bloc)
+    cell = OrganisationFactory(kind=K.CELL, parent=agency)
+    outsider = MemberFactory(workplace_org=cell)
+    user = UserFactory(username="thu")
+    RoleFactory(user=user, organisation=agency, kind=Role.Kind.SECRETARY)
+    log_in(client, user)
+    assert client.get(reverse("home")).status_code == 200
+
+    RoleFactory(user=user, organisation=bloc, kind=Role.Kind.STAFF)
+    for url in (
+        reverse("home"),
+        reverse("evaluations:dashboard", args=[bloc.pk]),
+        reverse("members:member_detail", args=[outsider.pk]),
+        reverse("members:member_export"),
+    ):
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response.url.startswith(reverse("two_factor_setup")), url
+
+
+def test_made_an_administrator_while_signed_in_asks_for_the_code_at_once(client):
+    user = UserFactory(username="thu")
+    RoleFactory(user=user, organisation=OrganisationFactory(kind=K.GRASSROOTS))
+    device = totp_device_create(user=user, confirmed=False)
+    log_in(client, user)
+    assert client.get(reverse("members:member_list")).status_code == 200
+    user.is_staff = True
+    user.save(update_fields=["is_staff"])
+    response = client.get(reverse("members:member_list"))
+    assert response.status_code == 302 and response.url.startswith(reverse("two_factor_setup"))
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    response = client.get(reverse("members:member_list"))
+    assert response.status_code == 302 and response.url.startswith(reverse("two_factor_verify"))
+    assert client.post(reverse("two_factor_verify"), {"token": code(device)}).status_code == 302
+    assert client.get(reverse("members:member_list")).status_code == 200
 
 
 # --- optional: anyone may turn it on --------------------------------------------------------

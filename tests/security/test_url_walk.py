@@ -12,9 +12,9 @@ module. Each URL pattern is filled with ids of tree A's objects and requested (G
   read back) and no row of tree B changes.
 
 Every answer, to anyone, carries the security headers (CSP without inline script, frames
-refused) and, when it is HTML, no inline script, handler or style (pages.py); every free text of
-the world ends in HTML and script, which no page may carry as markup and every PDF that names a
-member prints as text.
+refused), every answer to a signed-in user forbids caches to keep it, and an HTML answer has no
+inline script, handler or style (pages.py); every free text of the world ends in HTML and
+script, which no page may carry as markup and every PDF that names a member prints as text.
 
 A URL added to the site without an entry in ``EXPECTED`` fails ``test_every_url_is_declared``.
 """
@@ -24,17 +24,14 @@ import os
 import re
 
 import pytest
-from django.apps import apps
 from django.contrib.auth import SESSION_KEY
 from django.db import transaction
-from django.test import Client, override_settings
+from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from partyreg.twofactor import client_mark_verified, policy_requires
-
 from .pages import page_problems, prints_hostile_as_text
-from .walk_world import ROLE_NAMES, build_shared, build_tree
+from .walk_world import ROLE_NAMES, logged_in, snapshot
 
 ALL = frozenset(ROLE_NAMES)
 COMMITTEE = frozenset({"khoi", "coquan", "phuong", "chibo", "admin"})
@@ -248,26 +245,6 @@ def test_every_url_is_declared():
 
 # --- the world, the snapshot and the hostile inputs ----------------------------------------------
 
-SNAPSHOT_APPS = ("members", "residence", "evaluations", "partyreg", "otp_totp")
-
-
-def _models():
-    from django.contrib.auth import get_user_model
-
-    models = [get_user_model()]
-    for label in SNAPSHOT_APPS:
-        models.extend(apps.get_app_config(label).get_models())
-    return models
-
-
-def snapshot() -> dict:
-    rows = {}
-    for model in _models():
-        names = [f.attname for f in model._meta.concrete_fields]
-        for values in model.objects.values_list(*names):
-            rows[(model, values[0])] = dict(zip(names, values, strict=True))
-    return rows
-
 
 def changed_rows(before: dict, after: dict) -> list:
     keys = before.keys() | after.keys()
@@ -359,35 +336,6 @@ def readable(response) -> str:
     return content.decode("utf-8", "replace")
 
 
-@pytest.fixture(scope="module")
-def walk(django_db_setup, django_db_blocker, tmp_path_factory):
-    media = tmp_path_factory.mktemp("walk-media")
-    with (
-        override_settings(MEDIA_ROOT=media),
-        django_db_blocker.unblock(),
-        transaction.atomic(),
-    ):
-        province, admin = build_shared()
-        start = snapshot()
-        a = build_tree("A", province, admin)
-        middle = snapshot()
-        b = build_tree("B", province, admin)
-        # The rows each tree's building wrote are that tree's.
-        a.ids, b.ids = middle.keys() - start.keys(), snapshot().keys() - middle.keys()
-        a.media = b.media = media
-        yield a, b
-        transaction.set_rollback(True)
-
-
-def logged_in(user) -> Client:
-    client = Client()
-    if user is not None:
-        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
-        if policy_requires(user):
-            client_mark_verified(client, user)
-    return client
-
-
 def request(client, method, url, data, before):
     """One request whose writes are rolled back afterwards, so every request meets the same
     world, the one ``before`` holds; returns the response and the rows it changed."""
@@ -462,7 +410,7 @@ def test_url(name, walk, db, settings):
         for method, data in (("GET", {}), ("POST", hostile_form(a))):
             response, text, changes = request(client, method, url, data, world)
             who = f"{b.users[role].username} (tree B) {method}"
-            problems.extend(f"{who}: {p}" for p in page_problems(response, text))
+            problems.extend(f"{who}: {p}" for p in page_problems(response, text, signed_in=True))
             if not (expected.own or expected.public) and not refused(response):
                 problems.append(f"{who}: {response.status_code}, expected 403/404")
             if leak := leaked(text, a):
@@ -477,7 +425,7 @@ def test_url(name, walk, db, settings):
             response, text, changes = request(client, method, url, data, world)
             who = f"{role} (tree A) {method}"
             observed[(role, method)] = response.status_code
-            problems.extend(f"{who}: {p}" for p in page_problems(response, text))
+            problems.extend(f"{who}: {p}" for p in page_problems(response, text, signed_in=True))
             if (
                 response.get("Content-Type", "").startswith("application/pdf")
                 and leaked(text, a)

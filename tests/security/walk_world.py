@@ -16,7 +16,9 @@ import datetime
 import io
 from dataclasses import dataclass, field
 
+from django.apps import apps
 from django.core.files.base import ContentFile
+from django.test import Client
 from django.utils import timezone
 
 from evaluations import services as campaign_services
@@ -26,6 +28,7 @@ from evaluations.signatures.sheets import SHEET
 from members.models import Member, MemberImport, Organisation, Role
 from members.services import residence_area_add
 from partyreg.notifications.delivery import notification_send_test
+from partyreg.twofactor import client_mark_verified, policy_requires
 from residence import services as referral_services
 from residence.meetings import services as meeting_services
 from residence.meetings.models import Attendance
@@ -196,3 +199,38 @@ def build_shared():
     province = OrganisationFactory(name="Tỉnh Thử Nghiệm", kind=K.SUPERVISING)
     admin = UserFactory(username="admin", is_superuser=True, is_staff=True)
     return province, admin
+
+
+# --- what the walk and the odd-input test share ---------------------------------------------
+
+SNAPSHOT_APPS = ("members", "residence", "evaluations", "partyreg", "otp_totp")
+
+
+def site_models():
+    """The models whose rows the snapshot holds."""
+    from django.contrib.auth import get_user_model
+
+    models = [get_user_model()]
+    for label in SNAPSHOT_APPS:
+        models.extend(apps.get_app_config(label).get_models())
+    return models
+
+
+def snapshot() -> dict:
+    """Every row of the site's tables, by (model, primary key)."""
+    rows = {}
+    for model in site_models():
+        names = [f.attname for f in model._meta.concrete_fields]
+        for values in model.objects.values_list(*names):
+            rows[(model, values[0])] = dict(zip(names, values, strict=True))
+    return rows
+
+
+def logged_in(user) -> Client:
+    """A client signed in as ``user`` (anonymous for None), past two-factor login."""
+    client = Client()
+    if user is not None:
+        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        if policy_requires(user):
+            client_mark_verified(client, user)
+    return client

@@ -375,7 +375,8 @@ def _all_invitees():
     return Referral.objects.filter(state="assigned").select_related("member")
 
 
-# Queries per page: session, user, roles, then the page's own reads.
+# Queries per page: session, user, roles, then the page's own reads. Every page reads the roles,
+# even one a member without any sees: the two-factor policy is asked on every request.
 PINNED = {
     "meeting_list": 12,
     "meeting_detail": 10,
