@@ -1,6 +1,7 @@
 """Reads of signed documents. Printing asks here for a sheet's signed file, so nothing here
 imports evaluations.printing (which the kinds of document use to render)."""
 
+import re
 from dataclasses import dataclass
 
 from django.contrib.contenttypes.models import ContentType
@@ -13,6 +14,9 @@ from partyreg.signing.models import SigningCredential
 from ..models import CommentRequest
 from .documents import DocumentType, Slot
 from .models import DocumentSignature, SignedDocument
+
+# What a verification code can be (the column holds at most 12 characters).
+_CODE = re.compile(r"[0-9A-Z]{1,12}")
 
 # The audit entries the signatures page lists (every check of the signatures is audited too,
 # each time the page is seen: the audit log has them).
@@ -30,10 +34,12 @@ def live_document(subject) -> SignedDocument | None:
 
 
 def document_for_code(code: str) -> SignedDocument | None:
-    """The live document a verification code names (codes are printed in capitals)."""
-    return SignedDocument.objects.filter(
-        verification_code=code.upper(), superseded_at__isnull=True
-    ).first()
+    """The live document a verification code names (codes are printed in capitals); None for
+    anything but a code's letters and digits (a NUL byte fails the query on PostgreSQL)."""
+    code = code.upper()
+    if not _CODE.fullmatch(code):
+        return None
+    return SignedDocument.objects.filter(verification_code=code, superseded_at__isnull=True).first()
 
 
 def _signed_sheets(request_ids):
